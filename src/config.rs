@@ -1,0 +1,254 @@
+//! `symguard.toml`: per-rule severities, the AWS session length and the org's policies.
+//!
+//! Each module uses the nearest `symguard.toml` in its directory or an ancestor (like ruff's
+//! hierarchical configuration), unless `--config FILE` names one for all.
+
+use crate::duration;
+use crate::finding::Severity;
+use crate::rules;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use toml::Spanned;
+
+pub const FILE_NAME: &str = "symguard.toml";
+
+#[derive(Default, Debug)]
+pub struct Config {
+    pub path: Option<PathBuf>,
+    /// Severity per rule name; `None` turns the rule off.
+    pub severities: HashMap<String, Option<Severity>>,
+    /// `[session] aws_max_session`, in seconds.
+    pub aws_max_session: Option<u64>,
+    pub require_reason: bool,
+    pub max_durations: Vec<MaxDuration>,
+}
+
+#[derive(Debug)]
+pub struct MaxDuration {
+    pub targets: String,
+    matcher: globset::GlobMatcher,
+    pub max_seconds: u64,
+}
+
+impl MaxDuration {
+    pub fn applies_to(&self, name: &str) -> bool {
+        self.matcher.is_match(name)
+    }
+}
+
+impl Config {
+    /// The severity a rule's findings get: the configured one, or the rule's own.
+    pub fn severity(&self, rule: &str, default: Severity) -> Option<Severity> {
+        self.severities.get(rule).copied().unwrap_or(Some(default))
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            position: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let error = |span: Option<std::ops::Range<usize>>, message: String| ConfigError {
+            path: path.to_path_buf(),
+            position: span.map(|s| line_col(text, s.start)),
+            message,
+        };
+        let file: ConfigFile = toml::from_str(text).map_err(|e| error(e.span(), e.message().to_string()))?;
+        let mut config = Config {
+            path: Some(path.to_path_buf()),
+            require_reason: file.policy.require_reason,
+            ..Config::default()
+        };
+        for (name, level) in file.rules {
+            if !rules::CATALOGUE.iter().any(|r| r.name == name.get_ref()) {
+                return Err(error(
+                    Some(name.span()),
+                    format!("unknown rule `{}` in [rules]; `symguard rules` lists them", name.get_ref()),
+                ));
+            }
+            config.severities.insert(name.into_inner(), level.into_inner().severity());
+        }
+        if let Some(session) = file.session.aws_max_session {
+            let seconds = duration::parse(session.get_ref())
+                .map_err(|e| error(Some(session.span()), format!("[session] aws_max_session: {e}")))?;
+            config.aws_max_session = Some(seconds);
+        }
+        for entry in file.policy.max_duration {
+            let glob = globset::Glob::new(entry.targets.get_ref()).map_err(|e| {
+                error(Some(entry.targets.span()), format!("[[policy.max_duration]] targets: {e}"))
+            })?;
+            let max_seconds = duration::parse(entry.max.get_ref())
+                .map_err(|e| error(Some(entry.max.span()), format!("[[policy.max_duration]] max: {e}")))?;
+            config.max_durations.push(MaxDuration {
+                targets: entry.targets.into_inner(),
+                matcher: glob.compile_matcher(),
+                max_seconds,
+            });
+        }
+        Ok(config)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<Level>>,
+    #[serde(default)]
+    session: SessionSection,
+    #[serde(default)]
+    policy: PolicySection,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SessionSection {
+    aws_max_session: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PolicySection {
+    #[serde(default)]
+    require_reason: bool,
+    #[serde(default)]
+    max_duration: Vec<MaxDurationEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaxDurationEntry {
+    targets: Spanned<String>,
+    max: Spanned<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Level {
+    Error,
+    Warning,
+    Note,
+    Off,
+}
+
+impl Level {
+    fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Error => Some(Severity::Error),
+            Level::Warning => Some(Severity::Warning),
+            Level::Note => Some(Severity::Note),
+            Level::Off => None,
+        }
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, column)
+}
+
+#[derive(Debug)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some((line, column)) = self.position {
+            write!(f, ":{line}:{column}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Finds and caches the configuration that applies to each module directory.
+pub struct ConfigResolver {
+    explicit: Option<Arc<Config>>,
+    by_dir: HashMap<PathBuf, Arc<Config>>,
+}
+
+impl ConfigResolver {
+    pub fn new(explicit: Option<&Path>) -> Result<ConfigResolver, ConfigError> {
+        Ok(ConfigResolver {
+            explicit: explicit.map(Config::load).transpose()?.map(Arc::new),
+            by_dir: HashMap::new(),
+        })
+    }
+
+    /// The nearest `symguard.toml` at or above `dir`, or the defaults when there is none.
+    pub fn for_dir(&mut self, dir: &Path) -> Result<Arc<Config>, ConfigError> {
+        if let Some(config) = &self.explicit {
+            return Ok(Arc::clone(config));
+        }
+        let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let mut visited = Vec::new();
+        let mut current = Some(absolute.as_path());
+        let found = loop {
+            let Some(d) = current else {
+                break Arc::new(Config::default());
+            };
+            if let Some(config) = self.by_dir.get(d) {
+                break Arc::clone(config);
+            }
+            visited.push(d.to_path_buf());
+            let candidate = d.join(FILE_NAME);
+            if candidate.is_file() {
+                break Arc::new(Config::load(&candidate)?);
+            }
+            current = d.parent();
+        };
+        for d in visited {
+            self.by_dir.insert(d, Arc::clone(&found));
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+    use std::path::Path;
+
+    fn error(text: &str) -> String {
+        Config::parse(Path::new("symguard.toml"), text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn reads_every_section() {
+        let config = Config::parse(
+            Path::new("symguard.toml"),
+            "[rules]\ntarget-name = \"off\"\norphan-target = \"error\"\n[session]\naws_max_session = \"1h\"\n\
+             [policy]\nrequire_reason = true\n[[policy.max_duration]]\ntargets = \"prod-*\"\nmax = \"1h\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.severities["target-name"], None);
+        assert_eq!(config.aws_max_session, Some(3600));
+        assert!(config.require_reason);
+        assert!(config.max_durations[0].applies_to("prod-admin"));
+        assert!(!config.max_durations[0].applies_to("dev-admin"));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        assert!(error("[rules]\nno-such-rule = \"off\"\n").starts_with("symguard.toml:2:1: unknown rule `no-such-rule`"));
+        assert!(error("[session]\naws_max_session = \"forever\"\n").starts_with("symguard.toml:2:19: [session] aws_max_session:"));
+        assert!(error("[polcy]\n").contains("symguard.toml:1:2: unknown field `polcy`"));
+        assert!(error("[rules]\ntarget-name = \"loud\"\n").starts_with("symguard.toml:2:15: unknown variant `loud`"));
+        assert!(error("[policy]\nrequire_reason = \"yes\"\n").starts_with("symguard.toml:2:18: invalid type"));
+        assert!(error("[rules\n").starts_with("symguard.toml:1:"));
+    }
+}

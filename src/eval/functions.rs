@@ -1,0 +1,245 @@
+//! The Terraform functions Sym configurations use. An unsupported function gives an unknown
+//! value, never an error: the checker must not claim to know what it cannot compute.
+
+use super::value::{format_number, Kind, Source, Value};
+use crate::load::ModuleDir;
+use crate::source::{Loc, SourceFile};
+use indexmap::IndexMap;
+
+/// Largest file `file()` reads; bigger ones are unknown rather than held in memory.
+const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+pub fn call(name: &str, args: Vec<Value>, module: &ModuleDir, origin: Option<Loc>) -> Result<Value, String> {
+    // Every function here is strict in its arguments: an unknown argument, an unknown result.
+    if let Some(unknown) = args.iter().find_map(Value::first_unknown) {
+        if name != "jsonencode" {
+            return Ok(unknown.clone());
+        }
+    }
+    let kind = match (name, args.as_slice()) {
+        ("file", [path]) => return read_file(module, str_arg(path)?),
+        ("jsonencode", [v]) => match v.to_json() {
+            Some(json) => Kind::String(json.to_string()),
+            None => return Ok(Value::unknown(Source::Encoded(Box::new(v.clone())))),
+        },
+        ("jsondecode", [v]) => {
+            let json: serde_json::Value = serde_json::from_str(str_arg(v)?)
+                .map_err(|e| format!("jsondecode: {e}"))?;
+            return Ok(Value::from_json(&json, &origin));
+        }
+        ("concat", lists) => Kind::List(
+            lists
+                .iter()
+                .map(|l| l.as_list().map(<[Value]>::to_vec).ok_or("concat takes lists"))
+                .collect::<Result<Vec<_>, _>>()?
+                .concat(),
+        ),
+        ("merge", maps) => {
+            let mut out = IndexMap::new();
+            for m in maps.iter().filter(|m| !m.is_null()) {
+                out.extend(m.as_map().ok_or("merge takes maps")?.clone());
+            }
+            Kind::Object(out)
+        }
+        ("flatten", [l]) => Kind::List(flatten(list_arg(l)?)),
+        ("distinct" | "toset", [l]) => Kind::List(distinct(list_arg(l)?)),
+        ("tolist", [l]) => Kind::List(list_arg(l)?.to_vec()),
+        ("tomap", [m]) => Kind::Object(m.as_map().ok_or("tomap takes a map")?.clone()),
+        ("tostring", [v]) => Kind::String(v.to_template_string().ok_or("tostring takes a primitive")?),
+        ("tonumber", [v]) => Kind::Number(v.as_number().ok_or("tonumber: not a number")?),
+        ("tobool", [v]) => Kind::Bool(v.as_bool().ok_or("tobool: not a bool")?),
+        ("keys", [m]) => Kind::List(
+            map_arg(m)?.keys().map(|k| Value::string(k.clone(), None)).collect(),
+        ),
+        ("values", [m]) => Kind::List(map_arg(m)?.values().cloned().collect()),
+        ("lookup", [m, key, rest @ ..]) if rest.len() <= 1 => {
+            match map_arg(m)?.get(str_arg(key)?) {
+                Some(v) => return Ok(v.clone()),
+                None => match rest.first() {
+                    Some(default) => return Ok(default.clone()),
+                    None => return Err(format!("lookup: no key `{}`", str_arg(key)?)),
+                },
+            }
+        }
+        ("element", [l, i]) => {
+            let items = list_arg(l)?;
+            if items.is_empty() {
+                return Err("element: empty list".into());
+            }
+            let i = i.as_number().ok_or("element takes an index")? as usize;
+            return Ok(items[i % items.len()].clone());
+        }
+        ("length", [v]) => Kind::Number(match &v.kind {
+            Kind::List(items) => items.len(),
+            Kind::Object(m) => m.len(),
+            Kind::String(s) => s.chars().count(),
+            _ => return Err("length takes a collection or string".into()),
+        } as f64),
+        ("contains", [l, v]) => Kind::Bool(list_arg(l)?.iter().any(|x| x.equals(v) == Some(true))),
+        ("zipmap", [k, v]) => Kind::Object(
+            list_arg(k)?
+                .iter()
+                .zip(list_arg(v)?)
+                .map(|(k, v)| Ok((str_arg(k)?.to_string(), v.clone())))
+                .collect::<Result<_, String>>()?,
+        ),
+        ("coalesce", vs) => {
+            return vs
+                .iter()
+                .find(|v| !v.is_null() && v.as_str() != Some(""))
+                .cloned()
+                .ok_or_else(|| "coalesce: no non-null argument".into())
+        }
+        ("format", [f, rest @ ..]) => Kind::String(format(str_arg(f)?, rest)?),
+        ("join", [sep, lists @ ..]) => {
+            let mut parts = Vec::new();
+            for l in lists {
+                for v in list_arg(l)? {
+                    parts.push(v.to_template_string().ok_or("join takes strings")?);
+                }
+            }
+            Kind::String(parts.join(str_arg(sep)?))
+        }
+        ("split", [sep, s]) => Kind::List(
+            str_arg(s)?
+                .split(str_arg(sep)?)
+                .map(|p| Value::string(p, None))
+                .collect(),
+        ),
+        ("lower", [s]) => Kind::String(str_arg(s)?.to_lowercase()),
+        ("upper", [s]) => Kind::String(str_arg(s)?.to_uppercase()),
+        ("title", [s]) => Kind::String(title(str_arg(s)?)),
+        ("replace", [s, from, to]) => {
+            Kind::String(str_arg(s)?.replace(str_arg(from)?, str_arg(to)?))
+        }
+        ("trimprefix", [s, p]) => {
+            let s = str_arg(s)?;
+            Kind::String(s.strip_prefix(str_arg(p)?).unwrap_or(s).to_string())
+        }
+        ("trimsuffix", [s, p]) => {
+            let s = str_arg(s)?;
+            Kind::String(s.strip_suffix(str_arg(p)?).unwrap_or(s).to_string())
+        }
+        ("trimspace", [s]) => Kind::String(str_arg(s)?.trim().to_string()),
+        ("startswith", [s, p]) => Kind::Bool(str_arg(s)?.starts_with(str_arg(p)?)),
+        ("endswith", [s, p]) => Kind::Bool(str_arg(s)?.ends_with(str_arg(p)?)),
+        ("max" | "min", ns) if !ns.is_empty() => {
+            let ns = ns
+                .iter()
+                .map(|n| n.as_number().ok_or("max and min take numbers"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let pick = if name == "max" { f64::max } else { f64::min };
+            Kind::Number(ns.into_iter().reduce(pick).unwrap_or_default())
+        }
+        _ => return Ok(Value::unknown(Source::Function(name.to_string()))),
+    };
+    Ok(Value::new(kind, origin))
+}
+
+fn str_arg(v: &Value) -> Result<&str, String> {
+    v.as_str().ok_or_else(|| format!("expected a string, got a {}", v.type_name()))
+}
+
+fn list_arg(v: &Value) -> Result<&[Value], String> {
+    v.as_list().ok_or_else(|| format!("expected a list, got a {}", v.type_name()))
+}
+
+fn map_arg(v: &Value) -> Result<&IndexMap<String, Value>, String> {
+    v.as_map().ok_or_else(|| format!("expected a map, got a {}", v.type_name()))
+}
+
+fn flatten(items: &[Value]) -> Vec<Value> {
+    items
+        .iter()
+        .flat_map(|v| match &v.kind {
+            Kind::List(inner) => flatten(inner),
+            _ => vec![v.clone()],
+        })
+        .collect()
+}
+
+fn distinct(items: &[Value]) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for v in items {
+        if !out.iter().any(|o| o.equals(v) == Some(true)) {
+            out.push(v.clone());
+        }
+    }
+    out
+}
+
+fn title(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if start && c.is_alphabetic() {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        start = !c.is_alphanumeric();
+    }
+    out
+}
+
+/// Terraform's `format` for the verbs Sym configurations use: %s %d %v %q %%.
+fn format(spec: &str, args: &[Value]) -> Result<String, String> {
+    let mut out = String::new();
+    let mut args = args.iter();
+    let mut chars = spec.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let verb = chars.next().ok_or("format: trailing %")?;
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        let arg = args.next().ok_or("format: too few arguments")?;
+        match verb {
+            's' | 'v' => out.push_str(&arg.to_template_string().ok_or("format: %s takes a primitive")?),
+            'd' => out.push_str(&format_number(arg.as_number().ok_or("format: %d takes a number")?.trunc())),
+            'q' => out.push_str(&serde_json::Value::String(arg.to_template_string().unwrap_or_default()).to_string()),
+            other => return Err(format!("format: unsupported verb %{other}")),
+        }
+    }
+    Ok(out)
+}
+
+/// `file(path)`: relative paths resolve against the module directory, which is Terraform's
+/// working directory for a root module. The file joins the report's sources so findings can
+/// point into it (e.g. a flow's `impl.py`).
+fn read_file(module: &ModuleDir, path: &str) -> Result<Value, String> {
+    let full = module.dir.join(path);
+    let meta = std::fs::metadata(&full).map_err(|e| format!("file({path:?}): {e}"))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Ok(Value::unknown(Source::Function("file".into())));
+    }
+    let text = std::fs::read_to_string(&full).map_err(|e| format!("file({path:?}): {e}"))?;
+    let display = if std::path::Path::new(path).is_absolute() {
+        path.to_string()
+    } else {
+        normalize(&format!("{}/{}", module.display, path))
+    };
+    let source = SourceFile::new(display, full, text);
+    let loc = Loc::new(&source, 0..source.text.len());
+    Ok(Value::string(source.text.clone(), Some(loc)))
+}
+
+/// Removes `.` and `a/..` steps so `envs/./impl.py` reads `envs/impl.py`.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "." | "" if !parts.is_empty() => {}
+            "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    parts.join("/")
+}

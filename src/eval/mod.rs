@@ -1,0 +1,946 @@
+//! Evaluate: Terraform's expression semantics over hcl-edit's syntax tree.
+//!
+//! hcl-rs ships an evaluator, but it stops at the first undefined variable. Terraform's static
+//! view needs *unknown* values that propagate through every operation and remember their
+//! source (`sym_target.x.id` is unknown before apply, yet it names the target), so the
+//! evaluation is ours; parsing and spans are hcl-edit's.
+//!
+//! Evaluation is lazy and memoized per module instance: locals and resources are evaluated
+//! when first referenced, and a reference back to something being evaluated is a cycle that
+//! yields an unknown value instead of a loop.
+
+pub mod functions;
+pub mod value;
+
+use crate::load::ModuleDir;
+use crate::provider;
+use crate::source::{Loc, SourceFile};
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::structure::{Attribute, Block, Body as SyntaxBody};
+use hcl_edit::template::{Directive, Element, Template};
+use hcl_edit::Span;
+use indexmap::IndexMap;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+pub use value::{Kind, Source, Unknown, Value};
+
+type Eval = Result<Value, String>;
+
+/// How deep references may chain (local -> local -> resource ...) before evaluation gives up
+/// with an unknown value; keeps hostile input from exhausting the stack.
+const MAX_REFERENCE_DEPTH: usize = 200;
+
+/// A block with its file, as declared.
+#[derive(Clone, Copy)]
+pub struct Decl<'m> {
+    pub file: &'m Arc<SourceFile>,
+    pub block: &'m Block,
+}
+
+impl<'m> Decl<'m> {
+    /// Location of the block header (`resource "sym_target" "x"`).
+    pub fn header_loc(&self) -> Loc {
+        let start = self.block.ident.span().map_or(0, |s| s.start);
+        let end = self
+            .block
+            .labels
+            .last()
+            .and_then(|l| l.span())
+            .or_else(|| self.block.ident.span())
+            .map_or(start, |s| s.end);
+        Loc::new(self.file, start..end)
+    }
+}
+
+/// Everything a module declares, by name. The first declaration wins, as Terraform rejects
+/// duplicates anyway.
+#[derive(Default)]
+pub struct Decls<'m> {
+    pub variables: IndexMap<String, Decl<'m>>,
+    pub locals: IndexMap<String, (&'m Arc<SourceFile>, &'m Attribute)>,
+    /// `type.name`
+    pub resources: IndexMap<String, Decl<'m>>,
+    /// `type.name` (without the `data.` prefix)
+    pub data: IndexMap<String, Decl<'m>>,
+    pub modules: IndexMap<String, Decl<'m>>,
+    pub outputs: IndexMap<String, Decl<'m>>,
+}
+
+impl<'m> Decls<'m> {
+    pub fn collect(module: &'m ModuleDir) -> Decls<'m> {
+        let mut decls = Decls::default();
+        for file in &module.files {
+            let Ok(body) = &file.body else { continue };
+            for block in body.blocks() {
+                let decl = Decl {
+                    file: &file.source,
+                    block,
+                };
+                let label = |i: usize| block.labels.get(i).map(|l| l.as_str().to_string());
+                match (block.ident.as_str(), label(0), label(1)) {
+                    ("variable", Some(name), _) => {
+                        decls.variables.entry(name).or_insert(decl);
+                    }
+                    ("resource", Some(kind), Some(name)) => {
+                        decls.resources.entry(format!("{kind}.{name}")).or_insert(decl);
+                    }
+                    ("data", Some(kind), Some(name)) => {
+                        decls.data.entry(format!("{kind}.{name}")).or_insert(decl);
+                    }
+                    ("module", Some(name), _) => {
+                        decls.modules.entry(name).or_insert(decl);
+                    }
+                    ("output", Some(name), _) => {
+                        decls.outputs.entry(name).or_insert(decl);
+                    }
+                    ("locals", _, _) => {
+                        for attr in block.body.attributes() {
+                            decls
+                                .locals
+                                .entry(attr.key.as_str().to_string())
+                                .or_insert((&file.source, attr));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        decls
+    }
+}
+
+/// An evaluated attribute.
+#[derive(Clone, Debug)]
+pub struct Attr {
+    pub value: Value,
+    /// `key = expression`
+    pub loc: Loc,
+    /// the expression alone
+    pub expr_loc: Loc,
+}
+
+/// An evaluated block body: attributes and nested blocks.
+#[derive(Clone, Debug, Default)]
+pub struct Body {
+    pub attrs: IndexMap<String, Attr>,
+    pub blocks: Vec<NestedBlock>,
+    /// A `dynamic` block could not be expanded, so nested blocks may be missing.
+    pub partial: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct NestedBlock {
+    pub kind: String,
+    pub loc: Loc,
+    pub body: Body,
+}
+
+impl Body {
+    pub fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs.get(name)
+    }
+
+    pub fn blocks<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a NestedBlock> + 'a {
+        self.blocks.iter().filter(move |b| b.kind == kind)
+    }
+
+    fn to_value(&self) -> IndexMap<String, Value> {
+        let mut map: IndexMap<String, Value> = self
+            .attrs
+            .iter()
+            .map(|(k, a)| (k.clone(), a.value.clone()))
+            .collect();
+        for block in &self.blocks {
+            let entry = map
+                .entry(block.kind.clone())
+                .or_insert_with(|| Value::new(Kind::List(Vec::new()), None));
+            if let Kind::List(items) = &mut entry.kind {
+                items.push(Value::new(Kind::Object(block.body.to_value()), None));
+            }
+        }
+        map
+    }
+}
+
+/// One instance of a resource: `sym_target.x`, `sym_target.x[0]` or `sym_target.x["k"]`.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    pub address: String,
+    pub body: Body,
+}
+
+/// How a resource expands into instances.
+#[derive(Clone, Debug)]
+pub enum Expansion {
+    Single,
+    Count,
+    ForEach,
+    /// `count` or `for_each` is unknown: the instances cannot be known.
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub struct EvaluatedResource {
+    pub expansion: Expansion,
+    pub instances: Vec<Instance>,
+}
+
+enum Slot<T> {
+    InProgress,
+    Done(T),
+}
+
+/// Per-expression context: the file the expression is in and the names bound around it.
+#[derive(Clone)]
+struct Cx<'a> {
+    file: &'a Arc<SourceFile>,
+    bindings: Vec<(String, Value)>,
+}
+
+impl<'a> Cx<'a> {
+    fn new(file: &'a Arc<SourceFile>) -> Cx<'a> {
+        Cx {
+            file,
+            bindings: Vec::new(),
+        }
+    }
+
+    fn bind(&self, name: &str, value: Value) -> Cx<'a> {
+        let mut cx = self.clone();
+        cx.bindings.push((name.to_string(), value));
+        cx
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Value> {
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    fn loc(&self, span: Option<std::ops::Range<usize>>) -> Option<Loc> {
+        Some(Loc::of(self.file, span))
+    }
+}
+
+/// One module instance being evaluated.
+pub struct Scope<'m> {
+    pub module: &'m ModuleDir,
+    pub decls: Decls<'m>,
+    variables: HashMap<String, Value>,
+    /// `path.module` as Terraform gives it: relative to the root module, `.` for the root.
+    path_module: String,
+    locals: RefCell<HashMap<String, Slot<Value>>>,
+    resources: RefCell<HashMap<String, Slot<EvaluatedResource>>>,
+    depth: RefCell<usize>,
+}
+
+impl<'m> Scope<'m> {
+    /// A root module: variables take their defaults, then `terraform.tfvars`, then
+    /// `*.auto.tfvars` in lexical order; a variable with no value is unknown.
+    pub fn root(module: &'m ModuleDir) -> Scope<'m> {
+        let decls = Decls::collect(module);
+        let mut variables = HashMap::new();
+        let empty = Scope::bare(module);
+        for (name, decl) in &decls.variables {
+            let value = match decl.block.body.get_attribute("default") {
+                Some(attr) => empty.eval_root(&attr.value, decl.file),
+                None => Value::unknown(Source::Variable(name.clone())),
+            };
+            variables.insert(name.clone(), value);
+        }
+        for file in &module.tfvars {
+            let Ok(body) = &file.body else { continue };
+            for attr in body.attributes() {
+                let value = empty.eval_root(&attr.value, &file.source);
+                variables.insert(attr.key.as_str().to_string(), value);
+            }
+        }
+        Scope {
+            variables,
+            decls,
+            ..empty
+        }
+    }
+
+    fn bare(module: &'m ModuleDir) -> Scope<'m> {
+        Scope {
+            module,
+            decls: Decls::default(),
+            variables: HashMap::new(),
+            path_module: ".".to_string(),
+            locals: RefCell::default(),
+            resources: RefCell::default(),
+            depth: RefCell::new(0),
+        }
+    }
+
+    /// Evaluates an expression outside any iteration; errors become unknown values.
+    pub fn eval_root(&self, expr: &Expression, file: &Arc<SourceFile>) -> Value {
+        let cx = Cx::new(file);
+        self.eval(expr, &cx)
+            .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)))
+            .with_origin(cx.loc(expr.span()))
+    }
+
+    /// Evaluates a `module` block's arguments (`source`, `version` and the inputs).
+    pub fn module_args(&self, decl: &Decl) -> Body {
+        self.eval_body(&decl.block.body, &Cx::new(decl.file), None)
+    }
+
+    pub fn into_decls(self) -> Decls<'m> {
+        self.decls
+    }
+
+    /// Evaluates a resource (or data source, with `data.` prefix) into its instances.
+    pub fn resource(&self, address: &str) -> Option<EvaluatedResource> {
+        let (decl, is_data) = match address.strip_prefix("data.") {
+            Some(rest) => (*self.decls.data.get(rest)?, true),
+            None => (*self.decls.resources.get(address)?, false),
+        };
+        if let Some(slot) = self.resources.borrow().get(address) {
+            return match slot {
+                Slot::Done(r) => Some(r.clone()),
+                Slot::InProgress => None,
+            };
+        }
+        if !self.enter() {
+            return None;
+        }
+        self.resources
+            .borrow_mut()
+            .insert(address.to_string(), Slot::InProgress);
+        let kind = decl.block.labels[0].as_str();
+        let evaluated = self.expand(address, kind, is_data, decl);
+        self.resources
+            .borrow_mut()
+            .insert(address.to_string(), Slot::Done(evaluated.clone()));
+        self.leave();
+        Some(evaluated)
+    }
+
+    fn expand(&self, address: &str, kind: &str, is_data: bool, decl: Decl) -> EvaluatedResource {
+        let cx = Cx::new(decl.file);
+        let body = &decl.block.body;
+        let instance = |address: String, cx: &Cx| Instance {
+            body: self.eval_body(body, cx, Some((kind, is_data))),
+            address,
+        };
+        if let Some(count) = body.get_attribute("count") {
+            let count = self.eval(&count.value, &cx).ok();
+            let Some(n) = count.as_ref().and_then(Value::as_number) else {
+                return EvaluatedResource {
+                    expansion: Expansion::Unknown,
+                    instances: Vec::new(),
+                };
+            };
+            let instances = (0..n.max(0.0) as usize)
+                .map(|i| {
+                    let index = Value::new(Kind::Number(i as f64), None);
+                    let count = Value::new(Kind::Object([("index".to_string(), index)].into()), None);
+                    instance(format!("{address}[{i}]"), &cx.bind("count", count))
+                })
+                .collect();
+            return EvaluatedResource {
+                expansion: Expansion::Count,
+                instances,
+            };
+        }
+        if let Some(for_each) = body.get_attribute("for_each") {
+            let collection = self.eval(&for_each.value, &cx).ok();
+            let Some(entries) = collection.as_ref().and_then(for_each_entries) else {
+                return EvaluatedResource {
+                    expansion: Expansion::Unknown,
+                    instances: Vec::new(),
+                };
+            };
+            let instances = entries
+                .into_iter()
+                .map(|(key, value)| {
+                    let each = Value::new(
+                        Kind::Object(
+                            [
+                                ("key".to_string(), Value::string(key.clone(), None)),
+                                ("value".to_string(), value),
+                            ]
+                            .into(),
+                        ),
+                        None,
+                    );
+                    instance(format!("{address}[{key:?}]"), &cx.bind("each", each))
+                })
+                .collect();
+            return EvaluatedResource {
+                expansion: Expansion::ForEach,
+                instances,
+            };
+        }
+        EvaluatedResource {
+            expansion: Expansion::Single,
+            instances: vec![instance(address.to_string(), &cx)],
+        }
+    }
+
+    /// The value a reference to the resource yields: an instance, a list or a map of them.
+    fn resource_value(&self, address: &str) -> Value {
+        let Some(resource) = self.resource(address) else {
+            return Value::unknown(Source::Cycle(address.to_string()));
+        };
+        let instance_value = |i: &Instance| {
+            let kind = address.trim_start_matches("data.").split('.').next().unwrap_or("");
+            let mut attrs = i.body.to_value();
+            provider::add_known_attributes(kind, &mut attrs);
+            Value::new(
+                Kind::Resource {
+                    address: Arc::from(i.address.as_str()),
+                    attrs,
+                },
+                None,
+            )
+        };
+        match resource.expansion {
+            Expansion::Single => instance_value(&resource.instances[0]),
+            Expansion::Count => Value::new(
+                Kind::List(resource.instances.iter().map(instance_value).collect()),
+                None,
+            ),
+            Expansion::ForEach => Value::new(
+                Kind::Object(
+                    resource
+                        .instances
+                        .iter()
+                        .map(|i| (instance_key(&i.address), instance_value(i)))
+                        .collect(),
+                ),
+                None,
+            ),
+            Expansion::Unknown => Value::unknown(Source::Resource(Arc::from(address))),
+        }
+    }
+
+    /// Evaluates a block body; `resource` names the resource type so that meta-arguments
+    /// are left out.
+    fn eval_body(&self, body: &SyntaxBody, cx: &Cx, resource: Option<(&str, bool)>) -> Body {
+        let mut out = Body::default();
+        for attr in body.attributes() {
+            let key = attr.key.as_str();
+            if resource.is_some() && provider::is_meta_argument(key) {
+                continue;
+            }
+            let value = self
+                .eval(&attr.value, cx)
+                .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)))
+                .with_origin(cx.loc(attr.value.span()));
+            out.attrs.insert(
+                key.to_string(),
+                Attr {
+                    value,
+                    loc: Loc::of(cx.file, attr.span()),
+                    expr_loc: Loc::of(cx.file, attr.value.span()),
+                },
+            );
+        }
+        for block in body.blocks() {
+            let kind = block.ident.as_str();
+            if resource.is_some() && matches!(kind, "lifecycle" | "provisioner" | "connection") {
+                continue;
+            }
+            if kind == "dynamic" {
+                self.expand_dynamic(block, cx, &mut out);
+                continue;
+            }
+            out.blocks.push(NestedBlock {
+                kind: kind.to_string(),
+                loc: Loc::of(cx.file, block.ident.span()),
+                body: self.eval_body(&block.body, cx, None),
+            });
+        }
+        out
+    }
+
+    /// `dynamic "name" { for_each = ...  content { ... } }`
+    fn expand_dynamic(&self, block: &Block, cx: &Cx, out: &mut Body) {
+        let Some(label) = block.labels.first().map(|l| l.as_str().to_string()) else {
+            return;
+        };
+        let iterator = block
+            .body
+            .get_attribute("iterator")
+            .and_then(|a| a.value.as_variable().map(|v| v.as_str().to_string()))
+            .unwrap_or_else(|| label.clone());
+        let collection = block
+            .body
+            .get_attribute("for_each")
+            .and_then(|a| self.eval(&a.value, cx).ok());
+        let (Some(entries), Some(content)) = (
+            collection.as_ref().and_then(for_each_entries_any),
+            block.body.get_blocks("content").next(),
+        ) else {
+            out.partial = true;
+            return;
+        };
+        for (key, value) in entries {
+            let item = Value::new(
+                Kind::Object([("key".to_string(), key), ("value".to_string(), value)].into()),
+                None,
+            );
+            out.blocks.push(NestedBlock {
+                kind: label.clone(),
+                loc: Loc::of(cx.file, block.ident.span()),
+                body: self.eval_body(&content.body, &cx.bind(&iterator, item), None),
+            });
+        }
+    }
+
+    fn enter(&self) -> bool {
+        let mut depth = self.depth.borrow_mut();
+        *depth += 1;
+        if *depth > MAX_REFERENCE_DEPTH {
+            *depth -= 1;
+            return false;
+        }
+        true
+    }
+
+    fn leave(&self) {
+        *self.depth.borrow_mut() -= 1;
+    }
+
+    fn local(&self, name: &str) -> Value {
+        let Some((file, attr)) = self.decls.locals.get(name) else {
+            return Value::unknown(Source::Undeclared(format!("local.{name}")));
+        };
+        match self.locals.borrow().get(name) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::InProgress) => return Value::unknown(Source::Cycle(format!("local.{name}"))),
+            None => {}
+        }
+        if !self.enter() {
+            return Value::unknown(Source::Cycle(format!("local.{name}")));
+        }
+        self.locals
+            .borrow_mut()
+            .insert(name.to_string(), Slot::InProgress);
+        let value = self.eval_root(&attr.value, file);
+        self.locals
+            .borrow_mut()
+            .insert(name.to_string(), Slot::Done(value.clone()));
+        self.leave();
+        value
+    }
+
+    fn eval(&self, expr: &Expression, cx: &Cx) -> Eval {
+        let origin = cx.loc(expr.span());
+        let kind = match expr {
+            Expression::Null(_) => Kind::Null,
+            Expression::Bool(b) => Kind::Bool(*b.value()),
+            Expression::Number(n) => Kind::Number(n.value().as_f64().unwrap_or(f64::NAN)),
+            Expression::String(s) => Kind::String(s.value().clone()),
+            Expression::Array(items) => Kind::List(
+                items
+                    .iter()
+                    .map(|e| Ok(self.eval(e, cx)?.with_origin(cx.loc(e.span()))))
+                    .collect::<Result<_, String>>()?,
+            ),
+            Expression::Object(object) => {
+                let mut map = IndexMap::new();
+                for (key, value) in object.iter() {
+                    let key = match key {
+                        ObjectKey::Ident(ident) => ident.as_str().to_string(),
+                        ObjectKey::Expression(Expression::Variable(v)) => v.as_str().to_string(),
+                        ObjectKey::Expression(e) => {
+                            let key = self.eval(e, cx)?;
+                            if key.is_unknown() {
+                                return Ok(key);
+                            }
+                            key.to_template_string()
+                                .ok_or("an object key must be a string")?
+                        }
+                    };
+                    let expr = value.expr();
+                    map.insert(key, self.eval(expr, cx)?.with_origin(cx.loc(expr.span())));
+                }
+                Kind::Object(map)
+            }
+            Expression::StringTemplate(t) => return self.template(t, cx, origin),
+            Expression::HeredocTemplate(h) => return self.template(&h.template, cx, origin),
+            Expression::Parenthesis(p) => return self.eval(p.inner(), cx),
+            Expression::Variable(v) => return self.variable(v.as_str(), cx),
+            Expression::Conditional(c) => {
+                let cond = self.eval(&c.cond_expr, cx)?;
+                if cond.is_unknown() {
+                    return Ok(cond);
+                }
+                let branch = match cond.as_bool() {
+                    Some(true) => &c.true_expr,
+                    Some(false) => &c.false_expr,
+                    None => return Err("a condition must be true or false".into()),
+                };
+                return Ok(self.eval(branch, cx)?.with_origin(cx.loc(branch.span())));
+            }
+            Expression::FuncCall(call) => {
+                let name = call.name.name.as_str();
+                if matches!(name, "try" | "can") {
+                    return Ok(self.try_or_can(name, call.args.iter(), cx, origin));
+                }
+                let mut args = Vec::with_capacity(call.args.len());
+                for (i, arg) in call.args.iter().enumerate() {
+                    let value = self.eval(arg, cx)?.with_origin(cx.loc(arg.span()));
+                    if i + 1 == call.args.len() && call.args.expand_final() {
+                        match &value.kind {
+                            Kind::List(items) => args.extend(items.iter().cloned()),
+                            _ => return Ok(Value::unknown(Source::Function(name.to_string()))),
+                        }
+                    } else {
+                        args.push(value);
+                    }
+                }
+                return Ok(functions::call(name, args, self.module, origin)?);
+            }
+            Expression::Traversal(t) => return self.traversal(&t.expr, &t.operators, cx),
+            Expression::UnaryOp(op) => {
+                let value = self.eval(&op.expr, cx)?;
+                if value.is_unknown() {
+                    return Ok(value);
+                }
+                match op.operator.value() {
+                    UnaryOperator::Neg => {
+                        Kind::Number(-value.as_number().ok_or("`-` needs a number")?)
+                    }
+                    UnaryOperator::Not => Kind::Bool(!value.as_bool().ok_or("`!` needs a bool")?),
+                }
+            }
+            Expression::BinaryOp(op) => {
+                let lhs = self.eval(&op.lhs_expr, cx)?;
+                let rhs = self.eval(&op.rhs_expr, cx)?;
+                return binary(*op.operator.value(), lhs, rhs).map(|v| v.with_origin(origin));
+            }
+            Expression::ForExpr(f) => return self.for_expr(f, cx),
+        };
+        Ok(Value::new(kind, origin))
+    }
+
+    /// `try` returns its first argument that evaluates without error; `can` tells whether
+    /// its argument does. An unknown argument makes the result unknown, as in Terraform.
+    fn try_or_can<'e>(
+        &self,
+        name: &str,
+        args: impl Iterator<Item = &'e Expression>,
+        cx: &Cx,
+        origin: Option<Loc>,
+    ) -> Value {
+        for arg in args {
+            match self.eval(arg, cx) {
+                Ok(v) if v.contains_unknown() => return v,
+                Ok(v) if name == "try" => return v,
+                Ok(_) => return Value::new(Kind::Bool(true), origin),
+                Err(_) if name == "can" => return Value::new(Kind::Bool(false), origin),
+                Err(_) => {}
+            }
+        }
+        Value::unknown(Source::Function(name.to_string()))
+    }
+
+    fn template(&self, template: &Template, cx: &Cx, origin: Option<Loc>) -> Eval {
+        let mut out = String::new();
+        for element in template.iter() {
+            match element {
+                Element::Literal(s) => out.push_str(s.value()),
+                Element::Interpolation(i) => {
+                    let value = self.eval(&i.expr, cx)?;
+                    if value.is_unknown() {
+                        return Ok(value);
+                    }
+                    // A template made of one interpolation yields the value itself.
+                    if template.len() == 1 {
+                        return Ok(value);
+                    }
+                    out.push_str(
+                        &value
+                            .to_template_string()
+                            .ok_or_else(|| format!("cannot interpolate a {}", value.type_name()))?,
+                    );
+                }
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(d) => {
+                        let cond = self.eval(&d.if_expr.cond_expr, cx)?;
+                        if cond.is_unknown() {
+                            return Ok(cond);
+                        }
+                        let chosen = if cond.as_bool().ok_or("an if directive needs a bool")? {
+                            Some(&d.if_expr.template)
+                        } else {
+                            d.else_expr.as_ref().map(|e| &e.template)
+                        };
+                        if let Some(t) = chosen {
+                            let part = self.template(t, cx, None)?;
+                            if part.is_unknown() {
+                                return Ok(part);
+                            }
+                            out.push_str(&part.to_template_string().unwrap_or_default());
+                        }
+                    }
+                    Directive::For(d) => {
+                        let f = &d.for_expr;
+                        let collection = self.eval(&f.collection_expr, cx)?;
+                        let Some(entries) = for_each_entries_any(&collection) else {
+                            return Ok(collection.first_unknown().cloned().unwrap_or(collection));
+                        };
+                        for (key, value) in entries {
+                            let mut inner = cx.bind(f.value_var.as_str(), value);
+                            if let Some(k) = &f.key_var {
+                                inner = inner.bind(k.as_str(), key);
+                            }
+                            let part = self.template(&f.template, &inner, None)?;
+                            if part.is_unknown() {
+                                return Ok(part);
+                            }
+                            out.push_str(&part.to_template_string().unwrap_or_default());
+                        }
+                    }
+                },
+            }
+        }
+        Ok(Value::string(out, origin))
+    }
+
+    fn for_expr(&self, f: &hcl_edit::expr::ForExpr, cx: &Cx) -> Eval {
+        let collection = self.eval(&f.intro.collection_expr, cx)?;
+        let Some(entries) = for_each_entries_any(&collection) else {
+            if collection.is_unknown() {
+                return Ok(collection);
+            }
+            return Err(format!("cannot iterate over a {}", collection.type_name()));
+        };
+        let mut list = Vec::new();
+        let mut map: IndexMap<String, Value> = IndexMap::new();
+        for (key, value) in entries {
+            let mut inner = cx.bind(f.intro.value_var.as_str(), value);
+            if let Some(k) = &f.intro.key_var {
+                inner = inner.bind(k.as_str(), key);
+            }
+            if let Some(cond) = &f.cond {
+                let keep = self.eval(&cond.expr, &inner)?;
+                if keep.is_unknown() {
+                    return Ok(keep);
+                }
+                if !keep.as_bool().ok_or("a for condition must be true or false")? {
+                    continue;
+                }
+            }
+            let value = self.eval(&f.value_expr, &inner)?;
+            match &f.key_expr {
+                None => list.push(value),
+                Some(key_expr) => {
+                    let key = self.eval(key_expr, &inner)?;
+                    if key.is_unknown() {
+                        return Ok(key);
+                    }
+                    let key = key.to_template_string().ok_or("a for key must be a string")?;
+                    if f.grouping {
+                        let entry = map
+                            .entry(key)
+                            .or_insert_with(|| Value::new(Kind::List(Vec::new()), None));
+                        if let Kind::List(items) = &mut entry.kind {
+                            items.push(value);
+                        }
+                    } else if map.insert(key.clone(), value).is_some() {
+                        return Err(format!("duplicate key `{key}` in a for expression"));
+                    }
+                }
+            }
+        }
+        let origin = cx.loc(f.span());
+        Ok(match f.key_expr {
+            None => Value::new(Kind::List(list), origin),
+            Some(_) => Value::new(Kind::Object(map), origin),
+        })
+    }
+
+    /// A bare name: a `for` or iterator binding; anything else is not a value on its own.
+    fn variable(&self, name: &str, cx: &Cx) -> Eval {
+        if let Some(v) = cx.lookup(name) {
+            return Ok(v.clone());
+        }
+        Ok(Value::unknown(Source::Undeclared(name.to_string())))
+    }
+
+    fn traversal(&self, root: &Expression, ops: &[hcl_edit::Decorated<TraversalOperator>], cx: &Cx) -> Eval {
+        let attr = |i: usize| match ops.get(i).map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(ident)) => Some(ident.as_str()),
+            _ => None,
+        };
+        let (base, consumed) = match root {
+            Expression::Variable(v) if cx.lookup(v.as_str()).is_none() => {
+                match (v.as_str(), attr(0), attr(1)) {
+                    ("var", Some(name), _) => (
+                        self.variables.get(name).cloned().unwrap_or_else(|| {
+                            Value::unknown(Source::Undeclared(format!("var.{name}")))
+                        }),
+                        1,
+                    ),
+                    ("local", Some(name), _) => (self.local(name), 1),
+                    ("path", Some("module" | "root"), _) => {
+                        (Value::string(self.path_module.clone(), None), 1)
+                    }
+                    ("path", Some("cwd"), _) => (Value::string(".", None), 1),
+                    ("module", Some(name), _) => {
+                        let source = if self.decls.modules.contains_key(name) {
+                            Source::ModuleOutput(name.to_string())
+                        } else {
+                            Source::Undeclared(format!("module.{name}"))
+                        };
+                        (Value::unknown(source), 1)
+                    }
+                    ("data", Some(kind), Some(name)) => {
+                        let address = format!("data.{kind}.{name}");
+                        if self.decls.data.contains_key(&format!("{kind}.{name}")) {
+                            (self.resource_value(&address), 2)
+                        } else {
+                            (Value::unknown(Source::Undeclared(address)), 2)
+                        }
+                    }
+                    (kind @ ("terraform" | "self" | "count" | "each"), _, _) => {
+                        (Value::unknown(Source::Runtime(kind.to_string())), 0)
+                    }
+                    (kind, Some(name), _) => {
+                        let address = format!("{kind}.{name}");
+                        if self.decls.resources.contains_key(&address) {
+                            (self.resource_value(&address), 1)
+                        } else {
+                            (Value::unknown(Source::Undeclared(address)), 1)
+                        }
+                    }
+                    (name, None, _) => (Value::unknown(Source::Undeclared(name.to_string())), 0),
+                }
+            }
+            other => (self.eval(other, cx)?, 0),
+        };
+        self.apply_operators(base, &ops[consumed..], cx)
+    }
+
+    fn apply_operators(
+        &self,
+        mut value: Value,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        cx: &Cx,
+    ) -> Eval {
+        for (i, op) in ops.iter().enumerate() {
+            value = match op.value() {
+                TraversalOperator::GetAttr(ident) => value.get_attr(ident.as_str())?,
+                TraversalOperator::Index(expr) => value.index(&self.eval(expr, cx)?)?,
+                TraversalOperator::LegacyIndex(n) => {
+                    value.index(&Value::new(Kind::Number(*n.value() as f64), None))?
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let rest = &ops[i + 1..];
+                    let items = match &value.kind {
+                        Kind::Unknown(_) => return Ok(value),
+                        Kind::Null => Vec::new(),
+                        Kind::List(items) => items.clone(),
+                        _ => vec![value.clone()],
+                    };
+                    let mapped = items
+                        .into_iter()
+                        .map(|item| self.apply_operators(item, rest, cx))
+                        .collect::<Result<_, _>>()?;
+                    return Ok(Value::new(Kind::List(mapped), value.origin));
+                }
+            };
+        }
+        Ok(value)
+    }
+}
+
+/// Key of a `for_each` instance address: `x["a"]` gives `a`.
+fn instance_key(address: &str) -> String {
+    address
+        .rsplit_once("[\"")
+        .map(|(_, k)| k.trim_end_matches("\"]").to_string())
+        .unwrap_or_default()
+}
+
+/// `for_each` accepts a map or a set of strings.
+fn for_each_entries(value: &Value) -> Option<Vec<(String, Value)>> {
+    if value.contains_unknown() {
+        return None;
+    }
+    match &value.kind {
+        Kind::Object(map) => Some(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Kind::List(items) => items
+            .iter()
+            .map(|v| Some((v.to_template_string()?, v.clone())))
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Entries of any collection, as `for` expressions see them: list index or map key.
+fn for_each_entries_any(value: &Value) -> Option<Vec<(Value, Value)>> {
+    match &value.kind {
+        Kind::List(items) => Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::new(Kind::Number(i as f64), None), v.clone()))
+                .collect(),
+        ),
+        Kind::Object(map) | Kind::Resource { attrs: map, .. } => Some(
+            map.iter()
+                .map(|(k, v)| (Value::string(k.clone(), None), v.clone()))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn binary(op: BinaryOperator, lhs: Value, rhs: Value) -> Eval {
+    use BinaryOperator::*;
+    // Terraform short-circuits neither `&&` nor `||`, but a known `false &&` or `true ||`
+    // decides the result even when the other side is unknown.
+    match (op, lhs.as_bool(), rhs.as_bool()) {
+        (And, Some(false), _) | (And, _, Some(false)) => {
+            return Ok(Value::new(Kind::Bool(false), None))
+        }
+        (Or, Some(true), _) | (Or, _, Some(true)) => return Ok(Value::new(Kind::Bool(true), None)),
+        _ => {}
+    }
+    if let Some(u) = lhs.first_unknown().or_else(|| rhs.first_unknown()) {
+        return Ok(u.clone());
+    }
+    let number = |v: &Value| v.as_number().ok_or_else(|| format!("`{op:?}` needs numbers"));
+    let kind = match op {
+        Eq => Kind::Bool(lhs.equals(&rhs) == Some(true)),
+        NotEq => Kind::Bool(lhs.equals(&rhs) == Some(false)),
+        Less => Kind::Bool(number(&lhs)? < number(&rhs)?),
+        LessEq => Kind::Bool(number(&lhs)? <= number(&rhs)?),
+        Greater => Kind::Bool(number(&lhs)? > number(&rhs)?),
+        GreaterEq => Kind::Bool(number(&lhs)? >= number(&rhs)?),
+        Plus => Kind::Number(number(&lhs)? + number(&rhs)?),
+        Minus => Kind::Number(number(&lhs)? - number(&rhs)?),
+        Mul => Kind::Number(number(&lhs)? * number(&rhs)?),
+        Div => {
+            let divisor = number(&rhs)?;
+            if divisor == 0.0 {
+                return Err("division by zero".into());
+            }
+            Kind::Number(number(&lhs)? / divisor)
+        }
+        Mod => {
+            let divisor = number(&rhs)?;
+            if divisor == 0.0 {
+                return Err("division by zero".into());
+            }
+            Kind::Number(number(&lhs)? % divisor)
+        }
+        And | Or => {
+            let (Some(l), Some(r)) = (lhs.as_bool(), rhs.as_bool()) else {
+                return Err(format!("`{op:?}` needs bools"));
+            };
+            Kind::Bool(if matches!(op, And) { l && r } else { l || r })
+        }
+    };
+    Ok(Value::new(kind, None))
+}

@@ -1,0 +1,359 @@
+//! Values as Terraform sees them before apply: known values, and unknown values that
+//! remember where they came from so a rule can tell `sym_target.x.id` from `var.y`.
+
+use crate::source::Loc;
+use indexmap::IndexMap;
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct Value {
+    pub kind: Kind,
+    /// Where the value was written: the literal, the variable default or the tfvars entry.
+    pub origin: Option<Loc>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    List(Vec<Value>),
+    Object(IndexMap<String, Value>),
+    /// A resource instance: its declared attributes; anything else is computed at apply time.
+    Resource {
+        address: Arc<str>,
+        attrs: IndexMap<String, Value>,
+    },
+    Unknown(Unknown),
+}
+
+/// A value not known before apply, and why.
+#[derive(Clone, Debug)]
+pub struct Unknown {
+    pub source: Arc<Source>,
+    /// Attributes and indexes taken from it, e.g. `["settings", "account_id"]`.
+    pub path: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum Source {
+    /// A computed attribute of a resource or data source, e.g. `sym_target.x` (`.id`).
+    Resource(Arc<str>),
+    /// An output of a called module, e.g. `module.iam_connector`.
+    ModuleOutput(String),
+    /// A variable with no default and no value given.
+    Variable(String),
+    /// A reference to something not declared (reported by `unresolved-reference`).
+    Undeclared(String),
+    /// A function that is not supported or that failed.
+    Function(String),
+    /// `jsonencode` of a value that contains unknowns: the structure is still known.
+    Encoded(Box<Value>),
+    /// A reference cycle.
+    Cycle(String),
+    /// A value Terraform knows only at plan or apply time (`terraform.workspace`, `self`, ...).
+    Runtime(String),
+    /// An expression Terraform would reject, e.g. an attribute of a string.
+    Invalid(String),
+}
+
+impl Value {
+    pub fn new(kind: Kind, origin: Option<Loc>) -> Value {
+        Value { kind, origin }
+    }
+
+    pub fn null() -> Value {
+        Value::new(Kind::Null, None)
+    }
+
+    pub fn string(s: impl Into<String>, origin: Option<Loc>) -> Value {
+        Value::new(Kind::String(s.into()), origin)
+    }
+
+    pub fn unknown(source: Source) -> Value {
+        Value::new(
+            Kind::Unknown(Unknown {
+                source: Arc::new(source),
+                path: Vec::new(),
+            }),
+            None,
+        )
+    }
+
+    pub fn with_origin(mut self, origin: Option<Loc>) -> Value {
+        if self.origin.is_none() {
+            self.origin = origin;
+        }
+        self
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.kind {
+            Kind::Bool(b) => Some(*b),
+            Kind::String(s) if s == "true" => Some(true),
+            Kind::String(s) if s == "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    pub fn as_number(&self) -> Option<f64> {
+        match &self.kind {
+            Kind::Number(n) => Some(*n),
+            Kind::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match &self.kind {
+            Kind::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_unknown(&self) -> Option<&Unknown> {
+        match &self.kind {
+            Kind::Unknown(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self.kind, Kind::Unknown(_))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, Kind::Null)
+    }
+
+    /// True when the value or anything inside it is unknown.
+    pub fn contains_unknown(&self) -> bool {
+        match &self.kind {
+            Kind::Unknown(_) => true,
+            Kind::List(items) => items.iter().any(Value::contains_unknown),
+            Kind::Object(map) => map.values().any(Value::contains_unknown),
+            _ => false,
+        }
+    }
+
+    /// The first unknown inside the value, to carry its provenance along.
+    pub fn first_unknown(&self) -> Option<&Value> {
+        match &self.kind {
+            Kind::Unknown(_) => Some(self),
+            Kind::List(items) => items.iter().find_map(Value::first_unknown),
+            Kind::Object(map) => map.values().find_map(Value::first_unknown),
+            _ => None,
+        }
+    }
+
+    /// Object entries, for objects and resource instances alike.
+    pub fn as_map(&self) -> Option<&IndexMap<String, Value>> {
+        match &self.kind {
+            Kind::Object(map) | Kind::Resource { attrs: map, .. } => Some(map),
+            _ => None,
+        }
+    }
+
+    /// `value.name`, as Terraform's attribute access.
+    pub fn get_attr(&self, name: &str) -> Result<Value, String> {
+        match &self.kind {
+            Kind::Object(map) => map
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("this object has no attribute `{name}`")),
+            Kind::Resource { address, attrs } => Ok(attrs.get(name).cloned().unwrap_or_else(|| {
+                Value::new(
+                    Kind::Unknown(Unknown {
+                        source: Arc::new(Source::Resource(address.clone())),
+                        path: vec![name.to_string()],
+                    }),
+                    None,
+                )
+            })),
+            Kind::Unknown(u) => Ok(u.extended(name)),
+            Kind::Null => Err(format!("attempt to get attribute `{name}` from a null value")),
+            _ => Err(format!("a {} has no attributes", self.type_name())),
+        }
+    }
+
+    /// `value[index]`, as Terraform's index operator.
+    pub fn index(&self, index: &Value) -> Result<Value, String> {
+        if let Kind::Unknown(u) = &self.kind {
+            return Ok(u.extended(&index.to_display()));
+        }
+        if index.is_unknown() {
+            return Ok(index.clone());
+        }
+        match &self.kind {
+            Kind::List(items) => {
+                let i = index
+                    .as_number()
+                    .filter(|n| n.fract() == 0.0 && *n >= 0.0)
+                    .ok_or_else(|| "a list index must be a whole number".to_string())?;
+                items
+                    .get(i as usize)
+                    .cloned()
+                    .ok_or_else(|| format!("index {i} is out of range for a list of {}", items.len()))
+            }
+            Kind::Object(_) | Kind::Resource { .. } => {
+                let key = index.to_display();
+                self.get_attr(&key)
+            }
+            _ => Err(format!("a {} cannot be indexed", self.type_name())),
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            Kind::Null => "null",
+            Kind::Bool(_) => "bool",
+            Kind::Number(_) => "number",
+            Kind::String(_) => "string",
+            Kind::List(_) => "list",
+            Kind::Object(_) => "object",
+            Kind::Resource { .. } => "resource",
+            Kind::Unknown(_) => "unknown value",
+        }
+    }
+
+    /// The string Terraform would interpolate, for known primitives.
+    pub fn to_template_string(&self) -> Option<String> {
+        match &self.kind {
+            Kind::String(s) => Some(s.clone()),
+            Kind::Number(n) => Some(format_number(*n)),
+            Kind::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    fn to_display(&self) -> String {
+        self.to_template_string()
+            .unwrap_or_else(|| format!("<{}>", self.type_name()))
+    }
+
+    /// Terraform's equality: same type and same content; unknowns are never equal.
+    pub fn equals(&self, other: &Value) -> Option<bool> {
+        if self.contains_unknown() || other.contains_unknown() {
+            return None;
+        }
+        Some(match (&self.kind, &other.kind) {
+            (Kind::Null, Kind::Null) => true,
+            (Kind::Bool(a), Kind::Bool(b)) => a == b,
+            (Kind::Number(a), Kind::Number(b)) => a == b,
+            (Kind::String(a), Kind::String(b)) => a == b,
+            (Kind::List(a), Kind::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equals(y) == Some(true))
+            }
+            (Kind::Object(a), Kind::Object(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .all(|(k, v)| b.get(k).is_some_and(|w| v.equals(w) == Some(true)))
+            }
+            _ => false,
+        })
+    }
+
+    /// Converts to JSON, for `jsonencode` and for reading policy documents.
+    pub fn to_json(&self) -> Option<serde_json::Value> {
+        Some(match &self.kind {
+            Kind::Null => serde_json::Value::Null,
+            Kind::Bool(b) => serde_json::Value::Bool(*b),
+            Kind::Number(n) => json_number(*n),
+            Kind::String(s) => serde_json::Value::String(s.clone()),
+            Kind::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect::<Option<_>>()?)
+            }
+            Kind::Object(map) | Kind::Resource { attrs: map, .. } => serde_json::Value::Object(
+                map.iter()
+                    .map(|(k, v)| Some((k.clone(), v.to_json()?)))
+                    .collect::<Option<_>>()?,
+            ),
+            Kind::Unknown(_) => return None,
+        })
+    }
+
+    pub fn from_json(json: &serde_json::Value, origin: &Option<Loc>) -> Value {
+        let kind = match json {
+            serde_json::Value::Null => Kind::Null,
+            serde_json::Value::Bool(b) => Kind::Bool(*b),
+            serde_json::Value::Number(n) => Kind::Number(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => Kind::String(s.clone()),
+            serde_json::Value::Array(items) => {
+                Kind::List(items.iter().map(|v| Value::from_json(v, origin)).collect())
+            }
+            serde_json::Value::Object(map) => Kind::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v, origin)))
+                    .collect(),
+            ),
+        };
+        Value::new(kind, origin.clone())
+    }
+}
+
+impl Unknown {
+    fn extended(&self, step: &str) -> Value {
+        let mut path = self.path.clone();
+        path.push(step.to_string());
+        Value::new(
+            Kind::Unknown(Unknown {
+                source: Arc::clone(&self.source),
+                path,
+            }),
+            None,
+        )
+    }
+
+    /// The resource address and attribute path when this is a computed resource attribute.
+    pub fn resource_reference(&self) -> Option<(&str, &[String])> {
+        match &*self.source {
+            Source::Resource(address) => Some((address, &self.path)),
+            _ => None,
+        }
+    }
+}
+
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn json_number(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}
+
+impl fmt::Display for Unknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.source {
+            Source::Resource(a) => write!(f, "{a}")?,
+            Source::ModuleOutput(m) => write!(f, "module.{m}")?,
+            Source::Variable(v) => write!(f, "var.{v}")?,
+            Source::Undeclared(r) => write!(f, "{r} (not declared)")?,
+            Source::Function(name) => write!(f, "{name}(...)")?,
+            Source::Encoded(_) => write!(f, "jsonencode(...)")?,
+            Source::Cycle(r) => write!(f, "{r} (cycle)")?,
+            Source::Runtime(r) => write!(f, "{r}")?,
+            Source::Invalid(message) => write!(f, "invalid expression ({message})")?,
+        }
+        for step in &self.path {
+            write!(f, ".{step}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! The one finding model shared by every command and output format.
+
+use crate::source::Loc;
+use serde::{Deserialize, Serialize};
+
+/// How serious a finding is. Ordered so that `Note < Warning < Error`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A second location that explains a finding, e.g. where an offending value was defined.
+#[derive(Clone, Debug)]
+pub struct Related {
+    pub loc: Loc,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub loc: Loc,
+    /// Short text shown on the source label; the message is used when empty.
+    pub label: String,
+    /// Terraform address of the resource the finding is about.
+    pub resource: Option<String>,
+    pub help: Option<String>,
+    pub related: Vec<Related>,
+}
+
+impl Finding {
+    pub fn new(rule: &str, severity: Severity, loc: Loc, message: impl Into<String>) -> Finding {
+        Finding {
+            rule: rule.to_string(),
+            severity,
+            message: message.into(),
+            loc,
+            label: String::new(),
+            resource: None,
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Finding {
+        self.label = label.into();
+        self
+    }
+
+    pub fn resource(mut self, address: impl Into<String>) -> Finding {
+        self.resource = Some(address.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn related(mut self, loc: Loc, message: impl Into<String>) -> Finding {
+        self.related.push(Related {
+            loc,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Sort key: file, line, column, rule.
+    pub fn sort_key(&self) -> (String, usize, usize, String) {
+        let (line, column) = self.loc.start();
+        (self.loc.file.display.clone(), line, column, self.rule.clone())
+    }
+}

@@ -1,0 +1,198 @@
+//! Load: walk the paths, read every Terraform file and parse it, grouped by directory
+//! (each directory is one Terraform module).
+
+use crate::source::{Loc, SourceFile};
+use hcl_edit::structure::Body;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One directory of Terraform files.
+pub struct ModuleDir {
+    pub dir: PathBuf,
+    /// The directory as reached from the argument, `.` for the current one.
+    pub display: String,
+    /// `*.tf` files, sorted by name.
+    pub files: Vec<ParsedFile>,
+    /// `terraform.tfvars` then `*.auto.tfvars` in lexical order: Terraform's precedence.
+    pub tfvars: Vec<ParsedFile>,
+}
+
+impl ModuleDir {
+    pub fn all_files(&self) -> impl Iterator<Item = &ParsedFile> {
+        self.files.iter().chain(&self.tfvars)
+    }
+
+    /// True when every file parsed, so a missing declaration is really missing.
+    pub fn is_complete(&self) -> bool {
+        self.all_files().all(|f| f.body.is_ok())
+    }
+}
+
+pub struct ParsedFile {
+    pub source: Arc<SourceFile>,
+    pub body: Result<Body, SyntaxError>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SyntaxError {
+    pub loc: Loc,
+    pub message: String,
+}
+
+/// A problem that stops the run (exit code 2).
+#[derive(Debug)]
+pub enum LoadError {
+    MissingPath(PathBuf),
+    NoTerraform(PathBuf),
+    Io { path: PathBuf, error: String },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::MissingPath(p) => write!(f, "{}: no such file or directory", p.display()),
+            LoadError::NoTerraform(p) => write!(
+                f,
+                "{}: no Terraform files (*.tf) found; pass the directory that holds your Sym configuration",
+                p.display()
+            ),
+            LoadError::Io { path, error } => write!(f, "{}: cannot read: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn is_terraform(name: &str) -> bool {
+    name.ends_with(".tf") || is_tfvars(name)
+}
+
+fn is_tfvars(name: &str) -> bool {
+    name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
+}
+
+/// `./envs/a.tf` and `envs/a.tf` are the same path for a reader.
+fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    if s.is_empty() {
+        ".".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Finds the Terraform files under `paths`. A file argument stands for its whole directory,
+/// because references resolve across all files of a module.
+fn discover(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Vec<PathBuf>>, LoadError> {
+    let mut dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut seen = HashSet::new();
+    for arg in paths {
+        let meta = std::fs::metadata(arg).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => LoadError::MissingPath(arg.clone()),
+            _ => LoadError::Io {
+                path: arg.clone(),
+                error: e.to_string(),
+            },
+        })?;
+        let (root, depth) = if meta.is_file() {
+            let parent = arg.parent().filter(|p| !p.as_os_str().is_empty());
+            (parent.unwrap_or(Path::new(".")).to_path_buf(), Some(1))
+        } else {
+            (arg.clone(), None)
+        };
+        let walker = ignore::WalkBuilder::new(&root)
+            .max_depth(depth)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".terraform")
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| LoadError::Io {
+                path: root.clone(),
+                error: e.to_string(),
+            })?;
+            let name = entry.file_name().to_string_lossy();
+            if !entry.file_type().is_some_and(|t| t.is_file()) || !is_terraform(&name) {
+                continue;
+            }
+            let path = entry.path().to_path_buf();
+            let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            if seen.insert(key) {
+                let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                dirs.entry(dir).or_default().push(path);
+            }
+        }
+        let found_tf = dirs.values().flatten().any(|p| {
+            p.starts_with(&root) && p.extension().is_some_and(|e| e == "tf")
+        });
+        if !found_tf {
+            return Err(LoadError::NoTerraform(arg.clone()));
+        }
+    }
+    Ok(dirs)
+}
+
+/// Reads and parses one file. Invalid UTF-8 is a syntax error at the first bad byte,
+/// like Terraform reports it; the file is kept (lossily decoded) so the report can show it.
+pub fn parse_file(path: &Path) -> Result<ParsedFile, LoadError> {
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Io {
+        path: path.to_path_buf(),
+        error: e.to_string(),
+    })?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let display = display_path(path);
+    let (text, utf8_error) = match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_string(), None),
+        Err(e) => (
+            String::from_utf8_lossy(bytes).into_owned(),
+            Some(e.valid_up_to()),
+        ),
+    };
+    let source = SourceFile::new(display, path.to_path_buf(), text);
+    let body = match utf8_error {
+        Some(offset) => Err(SyntaxError {
+            loc: Loc::new(&source, offset..offset + 1),
+            message: "the file is not valid UTF-8 text".to_string(),
+        }),
+        None => hcl_edit::parser::parse_body(&source.text).map_err(|e| {
+            let offset = e.location().offset();
+            SyntaxError {
+                loc: Loc::new(&source, offset..(offset + 1).min(source.text.len())),
+                message: e.message().to_string(),
+            }
+        }),
+    };
+    Ok(ParsedFile { source, body })
+}
+
+/// Walks `paths` and parses every Terraform file in parallel.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<ModuleDir>, LoadError> {
+    let dirs = discover(paths)?;
+    dirs.into_par_iter()
+        .map(|(dir, mut files)| {
+            files.sort_by(|a, b| tfvars_order(a).cmp(&tfvars_order(b)));
+            let parsed = files
+                .par_iter()
+                .map(|p| parse_file(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (tfvars, files) = parsed
+                .into_iter()
+                .partition(|f| is_tfvars(&f.source.path.file_name().unwrap_or_default().to_string_lossy()));
+            Ok(ModuleDir {
+                display: display_path(&dir),
+                dir,
+                files,
+                tfvars,
+            })
+        })
+        .collect()
+}
+
+/// `terraform.tfvars` sorts before `*.auto.tfvars`; otherwise by file name.
+fn tfvars_order(path: &Path) -> (bool, String) {
+    let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+    (name != "terraform.tfvars", name)
+}

@@ -1,0 +1,214 @@
+//! IAM as the configuration declares it: which roles a group's policies let its members
+//! assume, and IAM's wildcard matching.
+
+use super::{Model, Resource};
+use crate::eval::{Attr, Instance, Kind, Source, Value};
+use crate::provider;
+use crate::source::Loc;
+
+/// IAM's wildcard match: `*` matches any run of characters (including `/`), `?` one
+/// character; nothing else is special. Matching is case-sensitive, as for IAM names.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut backtrack: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            backtrack = Some((pi, ti));
+            pi += 1;
+        } else if let Some((star, matched)) = backtrack {
+            pi = star + 1;
+            ti = matched + 1;
+            backtrack = Some((star, matched + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// A role the members of a group may assume, with its session limit.
+pub struct AssumableRole<'a> {
+    pub role: &'a Resource,
+    pub instance: &'a Instance,
+    pub max_session_seconds: u64,
+    /// `max_session_duration` when declared, else the role's header.
+    pub loc: Loc,
+    /// The policy attribute that grants `sts:AssumeRole`.
+    pub granted_by: Loc,
+}
+
+/// One statement of a policy document, with what is known of it.
+struct Statement {
+    allow: bool,
+    actions: Vec<String>,
+    resources: Vec<Value>,
+}
+
+impl<'m> Model<'m> {
+    /// The roles that policies attached to the group named `group` allow to `sts:AssumeRole`.
+    pub fn assumable_roles(&self, group: &str) -> Vec<AssumableRole<'_>> {
+        let mut roles: Vec<AssumableRole> = Vec::new();
+        for (policy_attr, statements) in self.group_policies(group) {
+            for statement in statements.iter().filter(|s| s.allow && allows_assume_role(s)) {
+                for resource in &statement.resources {
+                    let Some((role, instance)) = self.role_for(resource) else { continue };
+                    if roles.iter().any(|r| r.instance.address == instance.address) {
+                        continue;
+                    }
+                    let declared = instance.body.attr("max_session_duration");
+                    let Some(seconds) = declared.map_or(Some(provider::DEFAULT_MAX_SESSION_SECONDS as f64), |a| a.value.as_number()) else {
+                        continue;
+                    };
+                    roles.push(AssumableRole {
+                        role,
+                        instance,
+                        max_session_seconds: seconds as u64,
+                        loc: declared.map_or(role.loc.clone(), |a| a.expr_loc.clone()),
+                        granted_by: policy_attr.expr_loc.clone(),
+                    });
+                }
+            }
+        }
+        roles
+    }
+
+    /// Policy documents attached to a group: inline `aws_iam_group_policy` and
+    /// `aws_iam_group_policy_attachment` of an `aws_iam_policy` declared here.
+    fn group_policies(&self, group: &str) -> Vec<(&Attr, Vec<Statement>)> {
+        let names_group = |i: &Instance, attr: &str| {
+            i.body.attr(attr).and_then(|a| a.value.as_str()) == Some(group)
+        };
+        let mut out = Vec::new();
+        for (_, inline) in self.instances("aws_iam_group_policy").filter(|(_, i)| names_group(i, "group")) {
+            if let Some(attr) = inline.body.attr("policy") {
+                out.push((attr, self.statements(&attr.value)));
+            }
+        }
+        for (_, attachment) in self
+            .instances("aws_iam_group_policy_attachment")
+            .filter(|(_, i)| names_group(i, "group"))
+        {
+            let Some(arn) = attachment.body.attr("policy_arn") else { continue };
+            let Some((_, policy)) = self.referenced(&arn.value).filter(|(r, _)| r.kind == "aws_iam_policy") else {
+                continue;
+            };
+            if let Some(attr) = policy.body.attr("policy") {
+                out.push((attr, self.statements(&attr.value)));
+            }
+        }
+        out
+    }
+
+    /// Reads a policy document: a JSON string, `jsonencode(...)` of a structure with
+    /// unknowns, or `data.aws_iam_policy_document.x.json`.
+    fn statements(&self, policy: &Value) -> Vec<Statement> {
+        let document = match &policy.kind {
+            Kind::String(text) => match serde_json::from_str(text) {
+                Ok(json) => Value::from_json(&json, &None),
+                Err(_) => return Vec::new(),
+            },
+            Kind::Unknown(u) => match &*u.source {
+                Source::Encoded(v) => (**v).clone(),
+                Source::Resource(_) => return self.policy_document_statements(policy),
+                _ => return Vec::new(),
+            },
+            _ => return Vec::new(),
+        };
+        let Some(statements) = document.as_map().and_then(|m| m.get("Statement")) else {
+            return Vec::new();
+        };
+        let list = match &statements.kind {
+            Kind::List(items) => items.clone(),
+            _ => vec![statements.clone()],
+        };
+        list.iter()
+            .filter_map(|s| {
+                let s = s.as_map()?;
+                Some(Statement {
+                    allow: s.get("Effect").and_then(Value::as_str) == Some("Allow"),
+                    actions: strings(s.get("Action")?),
+                    resources: values(s.get("Resource")?),
+                })
+            })
+            .collect()
+    }
+
+    fn policy_document_statements(&self, policy: &Value) -> Vec<Statement> {
+        let Some((resource, document)) = self.referenced(policy) else {
+            return Vec::new();
+        };
+        if resource.kind != "aws_iam_policy_document" {
+            return Vec::new();
+        }
+        document
+            .body
+            .blocks("statement")
+            .map(|s| {
+                let get = |name: &str| s.body.attr(name).map(|a| &a.value);
+                Statement {
+                    allow: get("effect").and_then(Value::as_str).unwrap_or("Allow") == "Allow",
+                    actions: get("actions").map(strings).unwrap_or_default(),
+                    resources: get("resources").map(values).unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    /// The `aws_iam_role` a policy `Resource` names: `aws_iam_role.x.arn` or a literal ARN
+    /// whose role name is declared here.
+    fn role_for(&self, resource: &Value) -> Option<(&Resource, &Instance)> {
+        if let Some(found) = self.referenced(resource).filter(|(r, _)| r.kind == "aws_iam_role") {
+            return Some(found);
+        }
+        let arn = resource.as_str()?;
+        let name = arn.split_once(":role/")?.1.rsplit('/').next()?;
+        if name.contains(['*', '?']) {
+            return None;
+        }
+        self.instances("aws_iam_role")
+            .find(|(_, i)| i.body.attr("name").and_then(|a| a.value.as_str()) == Some(name))
+    }
+}
+
+fn allows_assume_role(statement: &Statement) -> bool {
+    statement
+        .actions
+        .iter()
+        .any(|a| wildcard_match(&a.to_ascii_lowercase(), "sts:assumerole"))
+}
+
+fn values(v: &Value) -> Vec<Value> {
+    match &v.kind {
+        Kind::List(items) => items.clone(),
+        _ => vec![v.clone()],
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    values(v)
+        .iter()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard_match;
+
+    #[test]
+    fn wildcards_follow_iam() {
+        assert!(wildcard_match("/sym/*", "/sym/prod-admin"));
+        assert!(wildcard_match("/sym/*", "/sym/team/prod-admin"));
+        assert!(wildcard_match("/*", "/sym/x"));
+        assert!(!wildcard_match("/sym/*", "/prod-admin"));
+        assert!(wildcard_match("/sym/prod-??", "/sym/prod-ab"));
+        assert!(!wildcard_match("/sym/prod-??", "/sym/prod-abc"));
+        assert!(wildcard_match("*-admin", "ops-admin"));
+        assert!(!wildcard_match("*-admin", "ops-admins"));
+        assert!(wildcard_match("[a]", "[a]"));
+    }
+}

@@ -1,0 +1,317 @@
+//! Model: the Sym AWS IAM setup one Terraform module declares, built from evaluated
+//! resources. Rules ask questions of it ("which connector serves this integration?") rather
+//! than walking syntax.
+
+pub mod iam;
+
+use crate::duration;
+use crate::eval::{Attr, Body, Decls, EvaluatedResource, Expansion, Instance, Scope, Source, Value};
+use crate::load::ModuleDir;
+use crate::provider;
+use crate::source::Loc;
+
+pub struct Resource {
+    pub kind: String,
+    pub name: String,
+    /// `sym_target.x`, or `data.aws_iam_policy_document.x` for data sources.
+    pub address: String,
+    /// The block header.
+    pub loc: Loc,
+    pub expansion: Expansion,
+    pub instances: Vec<Instance>,
+}
+
+/// A `module` block.
+pub struct ModuleCall {
+    pub name: String,
+    pub loc: Loc,
+    pub args: Body,
+}
+
+impl ModuleCall {
+    pub fn source(&self) -> Option<&str> {
+        self.args.attr("source").and_then(|a| a.value.as_str())
+    }
+
+    pub fn is_connector(&self) -> bool {
+        self.source().is_some_and(provider::is_connector_source)
+    }
+
+    /// The connector's `group_config` as (path, name) wildcard patterns with where each was
+    /// written; `None` when it is not statically known.
+    pub fn group_config(&self) -> Option<Vec<GroupPattern>> {
+        let Some(attr) = self.args.attr("group_config") else {
+            let (path, name) = provider::DEFAULT_GROUP_CONFIG;
+            return Some(vec![GroupPattern {
+                path: path.to_string(),
+                name: name.to_string(),
+                loc: None,
+            }]);
+        };
+        let items = attr.value.as_list()?;
+        items
+            .iter()
+            .map(|item| {
+                let path = item.as_map()?.get("path").map_or(Some("/"), Value::as_str)?;
+                let name = item.as_map()?.get("name")?.as_str()?;
+                Some(GroupPattern {
+                    path: path.to_string(),
+                    name: name.to_string(),
+                    loc: item.origin.clone().or_else(|| Some(attr.expr_loc.clone())),
+                })
+            })
+            .collect()
+    }
+}
+
+/// One entry of a connector's `group_config`.
+pub struct GroupPattern {
+    pub path: String,
+    pub name: String,
+    pub loc: Option<Loc>,
+}
+
+impl GroupPattern {
+    /// Whether a group at `path` (when known) named `name` is within this entry. IAM
+    /// wildcards apply to the ARN suffix `path + name`.
+    pub fn matches(&self, path: Option<&str>, name: &str) -> bool {
+        match path {
+            Some(path) => iam::wildcard_match(&format!("{}{}", self.path, self.name), &format!("{path}{name}")),
+            // With the path unknown, only the name part can rule a group out.
+            None => iam::wildcard_match(&self.name, name) || self.name.contains('/'),
+        }
+    }
+}
+
+pub struct Model<'m> {
+    pub module: &'m ModuleDir,
+    pub decls: Decls<'m>,
+    /// Managed resources in declaration order.
+    pub resources: Vec<Resource>,
+    pub data: Vec<Resource>,
+    pub calls: Vec<ModuleCall>,
+}
+
+impl<'m> Model<'m> {
+    /// Evaluates a root module and builds its model.
+    pub fn build(module: &'m ModuleDir) -> Model<'m> {
+        let scope = Scope::root(module);
+        let evaluate = |address: &str, decl: &crate::eval::Decl, kind: &str, name: &str| {
+            let EvaluatedResource { expansion, instances } =
+                scope.resource(address).unwrap_or(EvaluatedResource {
+                    expansion: Expansion::Unknown,
+                    instances: Vec::new(),
+                });
+            Resource {
+                kind: kind.to_string(),
+                name: name.to_string(),
+                address: address.to_string(),
+                loc: decl.header_loc(),
+                expansion,
+                instances,
+            }
+        };
+        let resources = scope
+            .decls
+            .resources
+            .iter()
+            .map(|(address, decl)| {
+                let (kind, name) = address.split_once('.').unwrap_or_default();
+                evaluate(address, decl, kind, name)
+            })
+            .collect();
+        let data = scope
+            .decls
+            .data
+            .iter()
+            .map(|(key, decl)| {
+                let (kind, name) = key.split_once('.').unwrap_or_default();
+                evaluate(&format!("data.{key}"), decl, kind, name)
+            })
+            .collect();
+        let calls = scope
+            .decls
+            .modules
+            .iter()
+            .map(|(name, decl)| ModuleCall {
+                name: name.clone(),
+                loc: decl.header_loc(),
+                args: scope.module_args(decl),
+            })
+            .collect();
+        Model {
+            module,
+            resources,
+            data,
+            calls,
+            decls: scope.into_decls(),
+        }
+    }
+
+    /// True when every file of the module parsed: only then is a missing declaration missing.
+    pub fn is_complete(&self) -> bool {
+        self.module.is_complete()
+    }
+
+    pub fn instances<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a Resource, &'a Instance)> + 'a {
+        self.resources
+            .iter()
+            .filter(move |r| r.kind == kind)
+            .flat_map(|r| r.instances.iter().map(move |i| (r, i)))
+    }
+
+    /// Sym resources of a kind whose `type` is `type_` (e.g. `sym_target` of `aws_iam_group`).
+    pub fn sym<'a>(&'a self, kind: &'a str, type_: &'a str) -> impl Iterator<Item = (&'a Resource, &'a Instance)> + 'a {
+        self.instances(kind)
+            .filter(move |(_, i)| i.body.attr("type").and_then(|a| a.value.as_str()) == Some(type_))
+    }
+
+    /// Whether a resource kind may have instances we could not expand (unknown `count`).
+    pub fn has_unexpanded(&self, kind: &str) -> bool {
+        self.resources
+            .iter()
+            .any(|r| r.kind == kind && matches!(r.expansion, Expansion::Unknown))
+    }
+
+    /// The resource instance a value refers to, such as `sym_integration.x.id`.
+    pub fn referenced(&self, value: &Value) -> Option<(&Resource, &Instance)> {
+        let (address, _) = value.as_unknown()?.resource_reference()?;
+        self.instance(address)
+    }
+
+    pub fn instance(&self, address: &str) -> Option<(&Resource, &Instance)> {
+        self.resources
+            .iter()
+            .chain(&self.data)
+            .flat_map(|r| r.instances.iter().map(move |i| (r, i)))
+            .find(|(_, i)| i.address == address)
+    }
+
+    /// The `aws_iam_group` instances declared with this name.
+    pub fn iam_group(&self, name: &str) -> Option<(&Resource, &Instance)> {
+        self.instances("aws_iam_group")
+            .find(|(_, i)| i.body.attr("name").and_then(|a| a.value.as_str()) == Some(name))
+    }
+
+    /// The connector module whose `settings` output a `permission_context` integration uses.
+    pub fn connector_of(&self, integration: &Instance) -> Option<&ModuleCall> {
+        let settings = &integration.body.attr("settings")?.value;
+        let unknown = settings.as_unknown()?;
+        match &*unknown.source {
+            Source::ModuleOutput(name) if unknown.path == ["settings"] => {
+                self.calls.iter().find(|c| &c.name == name && c.is_connector())
+            }
+            _ => None,
+        }
+    }
+
+    /// The strategies' target lists: for each `aws_iam` strategy, the targets it lists.
+    pub fn strategy_targets<'a>(&'a self, strategy: &'a Instance) -> Vec<TargetRef<'a>> {
+        let Some(attr) = strategy.body.attr("targets") else {
+            return Vec::new();
+        };
+        match attr.value.as_list() {
+            Some(items) => items
+                .iter()
+                .map(|item| match self.referenced(item) {
+                    Some((r, i)) => TargetRef::Resource(r, i, item),
+                    None => TargetRef::Other(item),
+                })
+                .collect(),
+            None => vec![TargetRef::Other(&attr.value)],
+        }
+    }
+
+    /// The `aws_iam` strategy a flow's `params.strategy_id` names.
+    pub fn flow_strategy(&self, flow: &Instance) -> Option<(&Resource, &Instance)> {
+        let params = flow.body.blocks("params").next()?;
+        self.referenced(&params.body.attr("strategy_id")?.value)
+            .filter(|(r, _)| r.kind == "sym_strategy")
+    }
+}
+
+pub enum TargetRef<'a> {
+    Resource(&'a Resource, &'a Instance, &'a Value),
+    /// A literal id, a variable, anything not a resource of this module.
+    Other(&'a Value),
+}
+
+/// A prompt field of a flow.
+pub struct PromptField<'a> {
+    pub block: &'a crate::eval::NestedBlock,
+}
+
+impl<'a> PromptField<'a> {
+    pub fn of_flow(flow: &'a Instance) -> impl Iterator<Item = PromptField<'a>> + 'a {
+        flow.body
+            .blocks("params")
+            .flat_map(|p| p.body.blocks("prompt_field"))
+            .map(|block| PromptField { block })
+    }
+
+    pub fn attr(&self, name: &str) -> Option<&'a Attr> {
+        self.block.body.attr(name)
+    }
+
+    pub fn field_type(&self) -> Option<&'a str> {
+        self.attr("type")?.value.as_str()
+    }
+
+    pub fn is_required(&self) -> bool {
+        self.attr("required").and_then(|a| a.value.as_bool()) == Some(true)
+    }
+}
+
+/// The durations a flow lets a requester choose.
+pub enum FlowDurations<'a> {
+    /// Longest allowed duration in seconds, and the value that allows it.
+    Bounded(u64, &'a Value, &'a Attr),
+    /// A duration field without `allowed_values`: any duration may be requested.
+    Unbounded(PromptField<'a>),
+    /// Nothing known: no duration field, or values that are unknown or invalid.
+    Unknown,
+}
+
+impl<'a> FlowDurations<'a> {
+    pub fn of(flow: &'a Instance) -> FlowDurations<'a> {
+        if flow.body.blocks("params").any(|p| p.body.partial) {
+            return FlowDurations::Unknown;
+        }
+        let mut longest: Option<(u64, &Value, &Attr)> = None;
+        for field in PromptField::of_flow(flow).filter(|f| f.field_type() == Some("duration")) {
+            let Some(allowed) = field.attr("allowed_values") else {
+                return FlowDurations::Unbounded(field);
+            };
+            let Some(items) = allowed.value.as_list() else {
+                return FlowDurations::Unknown;
+            };
+            for item in items {
+                let Some(seconds) = item.as_str().and_then(|s| duration::parse(s).ok()) else {
+                    return FlowDurations::Unknown;
+                };
+                if longest.is_none_or(|(l, _, _)| seconds > l) {
+                    longest = Some((seconds, item, allowed));
+                }
+            }
+        }
+        match longest {
+            Some((s, v, a)) => FlowDurations::Bounded(s, v, a),
+            None => FlowDurations::Unknown,
+        }
+    }
+}
+
+/// The location that best shows a value inside an attribute: the value itself when it is
+/// written inside the attribute, else the attribute's expression.
+pub fn value_loc(attr: &Attr, value: &Value) -> Loc {
+    match &value.origin {
+        Some(origin) if attr.expr_loc.contains(origin) => origin.clone(),
+        _ => attr.expr_loc.clone(),
+    }
+}
+
+/// Where a value came from, when that is outside the attribute (a variable default, a
+/// tfvars entry): worth a related label.
+pub fn value_origin_elsewhere(attr: &Attr, value: &Value) -> Option<Loc> {
+    value.origin.clone().filter(|o| !attr.expr_loc.contains(o))
+}

@@ -1,0 +1,132 @@
+//! miette's graphical report, one per finding, then a summary line.
+
+use super::{plural, Counts};
+use crate::finding::{Finding, Severity};
+use crate::source::Loc;
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use std::fmt;
+
+/// Width of the rendered report; fixed so that output (and snapshots) do not depend on
+/// the terminal.
+const WIDTH: usize = 100;
+
+pub fn render(findings: &[Finding], color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(WIDTH);
+    let mut out = String::new();
+    for finding in findings {
+        let diagnostic = FindingDiagnostic::new(finding);
+        // Writing to a String cannot fail.
+        let _ = handler.render_report(&mut out, &diagnostic);
+        out.push('\n');
+    }
+    out
+}
+
+pub fn summary(findings: &[Finding], files: usize, resources: usize) -> String {
+    let c = Counts::of(findings);
+    format!(
+        "symguard: {}, {}, {} in {} ({})\n",
+        plural(c.errors, "error"),
+        plural(c.warnings, "warning"),
+        plural(c.notes, "note"),
+        plural(files, "file"),
+        plural(resources, "resource"),
+    )
+}
+
+#[derive(Debug)]
+struct FindingDiagnostic {
+    message: String,
+    code: Option<String>,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<FindingDiagnostic>,
+}
+
+fn span(loc: &Loc) -> SourceSpan {
+    (loc.span.start, loc.span.end.saturating_sub(loc.span.start)).into()
+}
+
+fn source(loc: &Loc) -> NamedSource<String> {
+    NamedSource::new(&loc.file.display, loc.file.text.clone())
+}
+
+impl FindingDiagnostic {
+    fn new(finding: &Finding) -> FindingDiagnostic {
+        let label = if finding.label.is_empty() { &finding.message } else { &finding.label };
+        let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label.clone()), span(&finding.loc))];
+        let mut related = Vec::new();
+        for r in &finding.related {
+            if r.loc.same_file(&finding.loc) {
+                labels.push(LabeledSpan::new_with_span(Some(r.message.clone()), span(&r.loc)));
+            } else {
+                related.push(FindingDiagnostic {
+                    message: r.message.clone(),
+                    code: None,
+                    severity: miette::Severity::Advice,
+                    help: None,
+                    source: source(&r.loc),
+                    labels: vec![LabeledSpan::new_primary_with_span(None, span(&r.loc))],
+                    related: Vec::new(),
+                });
+            }
+        }
+        FindingDiagnostic {
+            message: finding.message.clone(),
+            code: Some(finding.rule.clone()),
+            severity: match finding.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+                Severity::Note => miette::Severity::Advice,
+            },
+            help: finding.help.clone(),
+            source: source(&finding.loc),
+            labels,
+            related,
+        }
+    }
+}
+
+impl fmt::Display for FindingDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FindingDiagnostic {}
+
+impl Diagnostic for FindingDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code.as_ref().map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)))
+    }
+}

@@ -1,0 +1,112 @@
+//! The JSON report: one document, schema version 1, shared by every command.
+
+use super::Counts;
+use crate::finding::{Finding, Severity};
+use crate::source::Loc;
+use serde::Serialize;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    resources: usize,
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    severity: Severity,
+    message: &'a str,
+    #[serde(flatten)]
+    location: Location<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<JsonRelated<'a>>,
+}
+
+/// 1-based lines and columns (columns count characters); `end_column` is one past the last
+/// character, as in SARIF.
+#[derive(Serialize)]
+struct Location<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    message: &'a str,
+}
+
+fn location(loc: &Loc) -> Location<'_> {
+    let (line, column) = loc.start();
+    let (end_line, end_column) = loc.end();
+    Location {
+        file: &loc.file.display,
+        line,
+        column,
+        end_line,
+        end_column,
+    }
+}
+
+pub fn render(findings: &[Finding], files: usize, resources: usize) -> String {
+    let counts = Counts::of(findings);
+    let document = Document {
+        version: SCHEMA_VERSION,
+        findings: findings
+            .iter()
+            .map(|f| JsonFinding {
+                rule: &f.rule,
+                severity: f.severity,
+                message: &f.message,
+                location: location(&f.loc),
+                resource: f.resource.as_deref(),
+                help: f.help.as_deref(),
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| {
+                        let (line, column) = r.loc.start();
+                        JsonRelated {
+                            file: &r.loc.file.display,
+                            line,
+                            column,
+                            message: &r.message,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+        summary: Summary {
+            files,
+            resources,
+            errors: counts.errors,
+            warnings: counts.warnings,
+            notes: counts.notes,
+        },
+    };
+    // Serializing plain structs of strings and numbers cannot fail.
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,117 @@
+//! Rules: one file per rule, each with its documentation in `rules/<name>.md`, fixtures in
+//! `fixtures/<name>/{fail,pass}` and a snapshot of its report in `snapshots/`.
+//!
+//! A rule reads the model and reports. It never reports on a value that depends on an
+//! unknown, and rules that report something *missing* stay silent in a module where a file
+//! failed to parse (the declaration may be in that file).
+
+use crate::config::Config;
+use crate::finding::{Finding, Severity};
+use crate::model::Model;
+use crate::source::Loc;
+
+/// Each rule's test: its fixtures behave and its report matches the snapshot.
+macro_rules! fixture_test {
+    () => {
+        #[cfg(test)]
+        mod tests {
+            #[test]
+            fn fixtures() {
+                insta::assert_snapshot!(crate::rules::testing::fixture_report(super::RULE.name));
+            }
+        }
+    };
+}
+
+mod connector_scope;
+mod connector_source;
+mod deescalation;
+mod duplicate_name;
+mod duration_value;
+mod hcl_syntax;
+mod integration_account;
+mod max_duration;
+mod orphan_target;
+mod placeholder_value;
+mod prompt_field_type;
+mod require_reason;
+mod self_approval;
+mod session_length;
+mod strategy_integration;
+mod strategy_no_targets;
+mod strategy_target_type;
+mod target_iam_group;
+mod target_name;
+mod unresolved_reference;
+#[cfg(test)]
+pub mod testing;
+
+pub struct Rule {
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// The rule's documentation page, `rules/<name>.md`.
+    pub doc: &'static str,
+    pub check: fn(&Context, &mut Vec<Finding>),
+}
+
+/// What a rule sees: one evaluated module and the configuration that applies to it.
+pub struct Context<'a> {
+    pub model: &'a Model<'a>,
+    pub config: &'a Config,
+}
+
+impl Context<'_> {
+    pub fn finding(&self, rule: &Rule, loc: Loc, message: impl Into<String>) -> Finding {
+        Finding::new(rule.name, rule.severity, loc, message)
+    }
+}
+
+/// The catalogue, in the order `symguard rules` lists it.
+pub const CATALOGUE: &[&Rule] = &[
+    &hcl_syntax::RULE,
+    &unresolved_reference::RULE,
+    &duplicate_name::RULE,
+    &strategy_integration::RULE,
+    &strategy_target_type::RULE,
+    &strategy_no_targets::RULE,
+    &target_iam_group::RULE,
+    &placeholder_value::RULE,
+    &orphan_target::RULE,
+    &target_name::RULE,
+    &connector_source::RULE,
+    &connector_scope::RULE,
+    &integration_account::RULE,
+    &prompt_field_type::RULE,
+    &duration_value::RULE,
+    &deescalation::RULE,
+    &session_length::RULE,
+    &max_duration::RULE,
+    &require_reason::RULE,
+    &self_approval::RULE,
+];
+
+pub fn find(name: &str) -> Option<&'static Rule> {
+    CATALOGUE.iter().copied().find(|r| r.name == name)
+}
+
+/// Runs every enabled rule on a module. A severity set in the configuration replaces the
+/// one the rule reported with.
+pub fn run(model: &Model, config: &Config) -> Vec<Finding> {
+    let cx = Context { model, config };
+    let mut findings = Vec::new();
+    for rule in CATALOGUE {
+        let configured = config.severities.get(rule.name).copied();
+        if configured == Some(None) {
+            continue;
+        }
+        let start = findings.len();
+        (rule.check)(&cx, &mut findings);
+        if let Some(Some(severity)) = configured {
+            for f in &mut findings[start..] {
+                f.severity = severity;
+            }
+        }
+    }
+    findings
+}

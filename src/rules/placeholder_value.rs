@@ -1,0 +1,124 @@
+use super::{Context, Rule};
+use crate::eval::{Attr, Kind, Value};
+use crate::finding::{Finding, Severity};
+use crate::model::{value_loc, value_origin_elsewhere};
+
+pub const RULE: Rule = Rule {
+    name: "placeholder-value",
+    severity: Severity::Error,
+    summary: "a placeholder left in a Sym setting or name (CHANGEME, TODO, REPLACE_ME, xxx, <...>)",
+    doc: include_str!("../../rules/placeholder-value.md"),
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let sym = cx
+        .model
+        .resources
+        .iter()
+        .filter(|r| r.kind.starts_with("sym_"))
+        .flat_map(|r| r.instances.iter().map(|i| (i.address.clone(), &i.body)));
+    let connectors = cx
+        .model
+        .calls
+        .iter()
+        .filter(|c| c.is_connector())
+        .map(|c| (format!("module.{}", c.name), &c.args));
+    for (address, body) in sym.chain(connectors) {
+        let mut attrs: Vec<(&str, &Attr)> = body.attrs.iter().map(|(k, a)| (k.as_str(), a)).collect();
+        let mut stack: Vec<_> = body.blocks.iter().collect();
+        while let Some(block) = stack.pop() {
+            attrs.extend(block.body.attrs.iter().map(|(k, a)| (k.as_str(), a)));
+            stack.extend(&block.body.blocks);
+        }
+        for (key, attr) in attrs {
+            // The implementation is Python source, where TODO comments are fair.
+            if key == "implementation" {
+                continue;
+            }
+            let mut strings = Vec::new();
+            collect_strings(&attr.value, &mut strings);
+            if let Some((value, placeholder)) = strings.into_iter().find_map(|v| Some((v, placeholder(v.as_str()?)?))) {
+                let mut finding = cx
+                    .finding(
+                        &RULE,
+                        value_loc(attr, value),
+                        format!("`{key}` of `{address}` still holds the placeholder `{placeholder}`"),
+                    )
+                    .label("placeholder")
+                    .resource(&address)
+                    .help("replace the placeholder with the real value before applying");
+                if let Some(origin) = value_origin_elsewhere(attr, value) {
+                    finding = finding.related(origin, "the placeholder is written here");
+                }
+                out.push(finding);
+            }
+        }
+    }
+}
+
+fn collect_strings<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+    match &value.kind {
+        Kind::String(_) => out.push(value),
+        Kind::List(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Kind::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// The placeholder a string holds, if any. Words are compared whole so that a label such
+/// as "Todo app access" or a name like "xxxlarge" is not a placeholder; `TODO` counts only
+/// in capitals, as people write it when they mean it.
+pub fn placeholder(text: &str) -> Option<String> {
+    for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        let upper = word.to_ascii_uppercase();
+        let is_placeholder = matches!(upper.as_str(), "CHANGEME" | "CHANGE_ME" | "REPLACEME" | "REPLACE_ME")
+            || word == "TODO"
+            || (word.len() >= 3 && word.chars().all(|c| c == 'x' || c == 'X'));
+        if is_placeholder {
+            return Some(word.to_string());
+        }
+    }
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        if let Some(close) = after.find('>') {
+            let inner = &after[..close];
+            let looks_like_slot = !inner.is_empty()
+                && inner.len() <= 64
+                && inner.chars().any(|c| c.is_alphabetic())
+                && inner.chars().all(|c| c.is_alphanumeric() || " _-.".contains(c));
+            if looks_like_slot {
+                return Some(format!("<{inner}>"));
+            }
+        }
+        rest = after;
+    }
+    None
+}
+
+#[cfg(test)]
+mod unit {
+    use super::placeholder;
+
+    #[test]
+    fn finds_placeholders_not_words() {
+        for (text, found) in [
+            ("CHANGEME", Some("CHANGEME")),
+            ("prod-changeme", Some("changeme")),
+            ("REPLACE_ME", Some("REPLACE_ME")),
+            ("TODO", Some("TODO")),
+            ("arn:aws:iam::xxxxxxxxxxxx:role/x", Some("xxxxxxxxxxxx")),
+            ("<your-group-name>", Some("<your-group-name>")),
+            ("Todo app access", None),
+            ("xxlarge", None),
+            ("a < b > c", None),
+            ("prod-admins", None),
+            ("<>", None),
+        ] {
+            assert_eq!(placeholder(text).as_deref(), found, "{text}");
+        }
+    }
+}
+
+fixture_test!();

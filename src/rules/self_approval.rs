@@ -1,0 +1,84 @@
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+use crate::source::Loc;
+
+pub const RULE: Rule = Rule {
+    name: "self-approval",
+    severity: Severity::Warning,
+    summary: "a flow implementation that lets requesters approve their own access",
+    doc: include_str!("../../rules/self-approval.md"),
+    check,
+};
+
+/// Keyword arguments of the Sym SDK that let a requester approve themselves.
+const SELF_APPROVAL_FLAGS: &[&str] = &["allow_self_approval", "allow_self"];
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    for (_, flow) in cx.model.instances("sym_flow") {
+        let Some(attr) = flow.body.attr("implementation") else { continue };
+        // Only code read by `file()` has a source of its own to point into.
+        let Some(origin) = attr.value.origin.as_ref().filter(|o| !attr.expr_loc.contains(o)) else {
+            continue;
+        };
+        for (span, flag) in self_approval_flags(&origin.file.text) {
+            out.push(
+                cx.finding(
+                    &RULE,
+                    Loc::new(&origin.file, span),
+                    format!("the implementation of `{}` lets requesters approve their own access (`{flag}=True`)", flow.address),
+                )
+                .label("self-approval enabled")
+                .resource(&flow.address)
+                .related(attr.expr_loc.clone(), "the flow reads its implementation here")
+                .help("remove the flag so that someone other than the requester approves"),
+            );
+        }
+    }
+}
+
+/// Byte spans of `allow_self_approval=True` / `allow_self = True` outside comments.
+fn self_approval_flags(code: &str) -> Vec<(std::ops::Range<usize>, &'static str)> {
+    let mut found = Vec::new();
+    let mut offset = 0;
+    for line in code.split_inclusive('\n') {
+        let code_part = line.split('#').next().unwrap_or("");
+        for flag in SELF_APPROVAL_FLAGS {
+            let mut from = 0;
+            while let Some(pos) = code_part[from..].find(flag) {
+                let start = from + pos;
+                let after = &code_part[start + flag.len()..];
+                let word_start = start == 0 || !is_ident(code_part[..start].chars().next_back().unwrap_or(' '));
+                let rest = after.trim_start();
+                if word_start && rest.starts_with('=') && !rest.starts_with("==") {
+                    let value = rest[1..].trim_start();
+                    if value.starts_with("True") && !value[4..].starts_with(is_ident) {
+                        let end = start + flag.len() + (after.len() - value.len()) + 4;
+                        found.push((offset + start..offset + end, *flag));
+                    }
+                }
+                from = start + flag.len();
+            }
+        }
+        offset += line.len();
+    }
+    found.sort_by_key(|(span, _)| span.start);
+    found
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+#[cfg(test)]
+mod unit {
+    use super::self_approval_flags;
+
+    #[test]
+    fn finds_flags_in_code_only() {
+        let code = "# allow_self=True is forbidden\nslack.send(allow_self_approval=True)\nx(allow_self = True, y=1)\nz(allow_self=False)\nw(dont_allow_self=True)\n";
+        let found: Vec<&str> = self_approval_flags(code).iter().map(|(s, _)| &code[s.clone()]).collect();
+        assert_eq!(found, ["allow_self_approval=True", "allow_self = True"]);
+    }
+}
+
+fixture_test!();

@@ -1,0 +1,224 @@
+use super::{Context, Rule};
+use crate::eval::Decls;
+use crate::finding::{Finding, Severity};
+use crate::source::{Loc, SourceFile};
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl_edit::structure::Body;
+use hcl_edit::template::{Directive, Element, Template};
+use hcl_edit::Span;
+use std::sync::Arc;
+
+pub const RULE: Rule = Rule {
+    name: "unresolved-reference",
+    severity: Severity::Error,
+    summary: "a reference to a resource, module, local or variable not declared in its module",
+    doc: include_str!("../../rules/unresolved-reference.md"),
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    // A declaration may be in the file that failed to parse.
+    if !cx.model.is_complete() {
+        return;
+    }
+    for file in &cx.model.module.files {
+        let Ok(body) = &file.body else { continue };
+        let mut walker = Walker {
+            decls: &cx.model.decls,
+            file: &file.source,
+            bound: Vec::new(),
+            found: Vec::new(),
+        };
+        for block in body.blocks() {
+            match block.ident.as_str() {
+                // `moved`, `removed` and `import` name addresses that need not exist.
+                "moved" | "removed" | "import" => continue,
+                _ => {}
+            }
+            let mut bound = Vec::new();
+            if block.body.has_attribute("count") {
+                bound.push("count".to_string());
+            }
+            if block.body.has_attribute("for_each") {
+                bound.push("each".to_string());
+            }
+            walker.bound = bound;
+            walker.body(&block.body);
+        }
+        for (loc, reference) in walker.found {
+            out.push(
+                cx.finding(&RULE, loc, format!("`{reference}` is not declared in this module"))
+                    .label("not declared")
+                    .help(format!("declare `{reference}` in this directory, or fix the name")),
+            );
+        }
+    }
+}
+
+struct Walker<'a> {
+    decls: &'a Decls<'a>,
+    file: &'a Arc<SourceFile>,
+    /// Names bound here: `count`, `each`, `for` variables and `dynamic` iterators.
+    bound: Vec<String>,
+    found: Vec<(Loc, String)>,
+}
+
+impl Walker<'_> {
+    fn body(&mut self, body: &Body) {
+        for attr in body.attributes() {
+            self.expr(&attr.value);
+        }
+        for block in body.blocks() {
+            match block.ident.as_str() {
+                // `ignore_changes` lists attribute names, not references.
+                "lifecycle" => {
+                    for attr in block.body.attributes().filter(|a| a.key.as_str() != "ignore_changes") {
+                        self.expr(&attr.value);
+                    }
+                }
+                "provisioner" | "connection" => {
+                    self.bound.push("self".to_string());
+                    self.body(&block.body);
+                    self.bound.pop();
+                }
+                "dynamic" => {
+                    let iterator = block
+                        .body
+                        .get_attribute("iterator")
+                        .and_then(|a| a.value.as_variable().map(|v| v.as_str().to_string()))
+                        .or_else(|| block.labels.first().map(|l| l.as_str().to_string()));
+                    if let Some(for_each) = block.body.get_attribute("for_each") {
+                        self.expr(&for_each.value);
+                    }
+                    self.bound.extend(iterator.clone());
+                    for content in block.body.blocks() {
+                        self.body(&content.body);
+                    }
+                    if iterator.is_some() {
+                        self.bound.pop();
+                    }
+                }
+                _ => self.body(&block.body),
+            }
+        }
+    }
+
+    fn template(&mut self, template: &Template) {
+        for element in template.iter() {
+            match element {
+                Element::Literal(_) => {}
+                Element::Interpolation(i) => self.expr(&i.expr),
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(d) => {
+                        self.expr(&d.if_expr.cond_expr);
+                        self.template(&d.if_expr.template);
+                        if let Some(e) = &d.else_expr {
+                            self.template(&e.template);
+                        }
+                    }
+                    Directive::For(d) => {
+                        let f = &d.for_expr;
+                        self.expr(&f.collection_expr);
+                        let before = self.bound.len();
+                        self.bound.push(f.value_var.as_str().to_string());
+                        self.bound.extend(f.key_var.as_ref().map(|k| k.as_str().to_string()));
+                        self.template(&f.template);
+                        self.bound.truncate(before);
+                    }
+                },
+            }
+        }
+    }
+
+    fn expr(&mut self, expr: &Expression) {
+        match expr {
+            Expression::Array(items) => items.iter().for_each(|e| self.expr(e)),
+            Expression::Object(object) => {
+                for (key, value) in object.iter() {
+                    // `{ name = ... }` keys are names; only parenthesised keys are expressions.
+                    if let ObjectKey::Expression(e) = key {
+                        if !matches!(e, Expression::Variable(_)) {
+                            self.expr(e);
+                        }
+                    }
+                    self.expr(value.expr());
+                }
+            }
+            Expression::StringTemplate(t) => self.template(t),
+            Expression::HeredocTemplate(h) => self.template(&h.template),
+            Expression::Parenthesis(p) => self.expr(p.inner()),
+            Expression::Variable(v) => self.name(v.as_str(), &[], expr.span()),
+            Expression::Conditional(c) => {
+                self.expr(&c.cond_expr);
+                self.expr(&c.true_expr);
+                self.expr(&c.false_expr);
+            }
+            Expression::FuncCall(call) => call.args.iter().for_each(|e| self.expr(e)),
+            Expression::Traversal(t) => {
+                let attrs: Vec<&str> = t
+                    .operators
+                    .iter()
+                    .map_while(|op| match op.value() {
+                        TraversalOperator::GetAttr(ident) => Some(ident.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                match &t.expr {
+                    Expression::Variable(v) => self.name(v.as_str(), &attrs, t.span()),
+                    other => self.expr(other),
+                }
+                for op in &t.operators {
+                    if let TraversalOperator::Index(e) = op.value() {
+                        self.expr(e);
+                    }
+                }
+            }
+            Expression::UnaryOp(op) => self.expr(&op.expr),
+            Expression::BinaryOp(op) => {
+                self.expr(&op.lhs_expr);
+                self.expr(&op.rhs_expr);
+            }
+            Expression::ForExpr(f) => {
+                self.expr(&f.intro.collection_expr);
+                let before = self.bound.len();
+                self.bound.push(f.intro.value_var.as_str().to_string());
+                self.bound.extend(f.intro.key_var.as_ref().map(|k| k.as_str().to_string()));
+                if let Some(k) = &f.key_expr {
+                    self.expr(k);
+                }
+                self.expr(&f.value_expr);
+                if let Some(c) = &f.cond {
+                    self.expr(&c.expr);
+                }
+                self.bound.truncate(before);
+            }
+            Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
+        }
+    }
+
+    fn name(&mut self, root: &str, attrs: &[&str], span: Option<std::ops::Range<usize>>) {
+        if self.bound.iter().any(|b| b == root) {
+            return;
+        }
+        let d = self.decls;
+        let missing = match (root, attrs) {
+            ("var", [name, ..]) => (!d.variables.contains_key(*name)).then(|| format!("var.{name}")),
+            ("local", [name, ..]) => (!d.locals.contains_key(*name)).then(|| format!("local.{name}")),
+            ("module", [name, ..]) => (!d.modules.contains_key(*name)).then(|| format!("module.{name}")),
+            ("data", [kind, name, ..]) => {
+                (!d.data.contains_key(&format!("{kind}.{name}"))).then(|| format!("data.{kind}.{name}"))
+            }
+            ("path" | "terraform" | "count" | "each" | "self", _) => None,
+            (kind, [name, ..]) => {
+                let address = format!("{kind}.{name}");
+                (!d.resources.contains_key(&address)).then_some(address)
+            }
+            (name, []) => Some(name.to_string()),
+        };
+        if let Some(reference) = missing {
+            self.found.push((Loc::of(self.file, span), reference));
+        }
+    }
+}
+
+fixture_test!();
