@@ -91,3 +91,4 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
         resources,
     })
 }
+

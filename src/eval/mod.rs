@@ -282,7 +282,7 @@ impl<'m> Scope<'m> {
         let cx = Cx::new(file);
         self.eval(expr, &cx)
             .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)))
-            .with_origin(cx.loc(expr.span()))
+            .at(cx.loc(expr.span()))
     }
 
     /// Evaluates a `module` block's arguments (`source`, `version` and the inputs).
@@ -432,7 +432,7 @@ impl<'m> Scope<'m> {
             let value = self
                 .eval(&attr.value, cx)
                 .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)))
-                .with_origin(cx.loc(attr.value.span()));
+                .at(cx.loc(attr.value.span()));
             out.attrs.insert(
                 key.to_string(),
                 Attr {
@@ -541,7 +541,7 @@ impl<'m> Scope<'m> {
             Expression::Array(items) => Kind::List(
                 items
                     .iter()
-                    .map(|e| Ok(self.eval(e, cx)?.with_origin(cx.loc(e.span()))))
+                    .map(|e| Ok(self.eval(e, cx)?.at(cx.loc(e.span()))))
                     .collect::<Result<_, String>>()?,
             ),
             Expression::Object(object) => {
@@ -560,7 +560,7 @@ impl<'m> Scope<'m> {
                         }
                     };
                     let expr = value.expr();
-                    map.insert(key, self.eval(expr, cx)?.with_origin(cx.loc(expr.span())));
+                    map.insert(key, self.eval(expr, cx)?.at(cx.loc(expr.span())));
                 }
                 Kind::Object(map)
             }
@@ -578,7 +578,7 @@ impl<'m> Scope<'m> {
                     Some(false) => &c.false_expr,
                     None => return Err("a condition must be true or false".into()),
                 };
-                return Ok(self.eval(branch, cx)?.with_origin(cx.loc(branch.span())));
+                return Ok(self.eval(branch, cx)?.at(cx.loc(branch.span())));
             }
             Expression::FuncCall(call) => {
                 let name = call.name.name.as_str();
@@ -587,7 +587,7 @@ impl<'m> Scope<'m> {
                 }
                 let mut args = Vec::with_capacity(call.args.len());
                 for (i, arg) in call.args.iter().enumerate() {
-                    let value = self.eval(arg, cx)?.with_origin(cx.loc(arg.span()));
+                    let value = self.eval(arg, cx)?.at(cx.loc(arg.span()));
                     if i + 1 == call.args.len() && call.args.expand_final() {
                         match &value.kind {
                             Kind::List(items) => args.extend(items.iter().cloned()),
@@ -615,7 +615,7 @@ impl<'m> Scope<'m> {
             Expression::BinaryOp(op) => {
                 let lhs = self.eval(&op.lhs_expr, cx)?;
                 let rhs = self.eval(&op.rhs_expr, cx)?;
-                return binary(*op.operator.value(), lhs, rhs).map(|v| v.with_origin(origin));
+                return binary(*op.operator.value(), lhs, rhs).map(|v| v.at(origin));
             }
             Expression::ForExpr(f) => return self.for_expr(f, cx),
         };

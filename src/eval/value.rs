@@ -9,8 +9,11 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct Value {
     pub kind: Kind,
-    /// Where the value was written: the literal, the variable default or the tfvars entry.
+    /// The expression that produced the value where it is used.
     pub origin: Option<Loc>,
+    /// Where the value was first written when that is elsewhere: the variable default, the
+    /// tfvars entry, the attribute of another resource, the file read by `file()`.
+    pub from: Option<Loc>,
 }
 
 #[derive(Clone, Debug)]
@@ -61,7 +64,11 @@ pub enum Source {
 
 impl Value {
     pub fn new(kind: Kind, origin: Option<Loc>) -> Value {
-        Value { kind, origin }
+        Value {
+            kind,
+            origin,
+            from: None,
+        }
     }
 
     pub fn null() -> Value {
@@ -82,9 +89,16 @@ impl Value {
         )
     }
 
-    pub fn with_origin(mut self, origin: Option<Loc>) -> Value {
-        if self.origin.is_none() {
-            self.origin = origin;
+    /// The value as used by the expression at `loc`: a more precise origin inside `loc` is
+    /// kept; an origin elsewhere becomes `from`.
+    pub fn at(mut self, loc: Option<Loc>) -> Value {
+        match (&self.origin, &loc) {
+            (Some(old), Some(new)) if new.contains(old) => {}
+            (Some(old), Some(_)) => {
+                self.from = self.from.take().or_else(|| Some(old.clone()));
+                self.origin = loc;
+            }
+            _ => self.origin = loc,
         }
         self
     }

@@ -45,7 +45,6 @@ impl ModuleCall {
             return Some(vec![GroupPattern {
                 path: path.to_string(),
                 name: name.to_string(),
-                loc: None,
             }]);
         };
         let items = attr.value.as_list()?;
@@ -57,7 +56,6 @@ impl ModuleCall {
                 Some(GroupPattern {
                     path: path.to_string(),
                     name: name.to_string(),
-                    loc: item.origin.clone().or_else(|| Some(attr.expr_loc.clone())),
                 })
             })
             .collect()
@@ -68,7 +66,6 @@ impl ModuleCall {
 pub struct GroupPattern {
     pub path: String,
     pub name: String,
-    pub loc: Option<Loc>,
 }
 
 impl GroupPattern {
@@ -313,5 +310,5 @@ pub fn value_loc(attr: &Attr, value: &Value) -> Loc {
 /// Where a value came from, when that is outside the attribute (a variable default, a
 /// tfvars entry): worth a related label.
 pub fn value_origin_elsewhere(attr: &Attr, value: &Value) -> Option<Loc> {
-    value.origin.clone().filter(|o| !attr.expr_loc.contains(o))
+    value.from.clone().filter(|o| !attr.expr_loc.contains(o))
 }

@@ -10,6 +10,10 @@ use std::fmt;
 /// the terminal.
 const WIDTH: usize = 100;
 
+/// A related location this many lines or fewer from the finding shares its snippet; a
+/// farther one gets a snippet of its own instead of pulling every line between into view.
+const NEARBY_LINES: usize = 6;
+
 pub fn render(findings: &[Finding], color: bool) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
@@ -64,7 +68,7 @@ impl FindingDiagnostic {
         let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label.clone()), span(&finding.loc))];
         let mut related = Vec::new();
         for r in &finding.related {
-            if r.loc.same_file(&finding.loc) {
+            if r.loc.same_file(&finding.loc) && r.loc.start().0.abs_diff(finding.loc.start().0) <= NEARBY_LINES {
                 labels.push(LabeledSpan::new_with_span(Some(r.message.clone()), span(&r.loc)));
             } else {
                 related.push(FindingDiagnostic {

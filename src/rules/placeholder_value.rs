@@ -86,6 +86,7 @@ pub fn placeholder(text: &str) -> Option<String> {
             let inner = &after[..close];
             let looks_like_slot = !inner.is_empty()
                 && inner.len() <= 64
+                && inner.trim() == inner
                 && inner.chars().any(|c| c.is_alphabetic())
                 && inner.chars().all(|c| c.is_alphanumeric() || " _-.".contains(c));
             if looks_like_slot {

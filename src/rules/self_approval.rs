@@ -17,7 +17,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (_, flow) in cx.model.instances("sym_flow") {
         let Some(attr) = flow.body.attr("implementation") else { continue };
         // Only code read by `file()` has a source of its own to point into.
-        let Some(origin) = attr.value.origin.as_ref().filter(|o| !attr.expr_loc.contains(o)) else {
+        let Some(origin) = attr.value.from.as_ref() else {
             continue;
         };
         for (span, flag) in self_approval_flags(&origin.file.text) {
@@ -41,7 +41,7 @@ fn self_approval_flags(code: &str) -> Vec<(std::ops::Range<usize>, &'static str)
     let mut found = Vec::new();
     let mut offset = 0;
     for line in code.split_inclusive('\n') {
-        let code_part = line.split('#').next().unwrap_or("");
+        let code_part = without_comment(line);
         for flag in SELF_APPROVAL_FLAGS {
             let mut from = 0;
             while let Some(pos) = code_part[from..].find(flag) {
@@ -65,6 +65,26 @@ fn self_approval_flags(code: &str) -> Vec<(std::ops::Range<usize>, &'static str)
     found
 }
 
+/// The line up to a Python comment; a `#` inside a string literal does not start one.
+fn without_comment(line: &str) -> &str {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(_), '\\') if !escaped => {
+                escaped = true;
+                continue;
+            }
+            (Some(q), c) if c == q && !escaped => quote = None,
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '#') => return &line[..i],
+            _ => {}
+        }
+        escaped = false;
+    }
+    line
+}
+
 fn is_ident(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
@@ -75,9 +95,9 @@ mod unit {
 
     #[test]
     fn finds_flags_in_code_only() {
-        let code = "# allow_self=True is forbidden\nslack.send(allow_self_approval=True)\nx(allow_self = True, y=1)\nz(allow_self=False)\nw(dont_allow_self=True)\n";
+        let code = "# allow_self=True is forbidden\nslack.send(\"#ch\", allow_self_approval=True)\nx(allow_self = True, y=1)  # allow_self=True\nz(allow_self=False)\nw(dont_allow_self=True, s='#', allow_self=True)\n";
         let found: Vec<&str> = self_approval_flags(code).iter().map(|(s, _)| &code[s.clone()]).collect();
-        assert_eq!(found, ["allow_self_approval=True", "allow_self = True"]);
+        assert_eq!(found, ["allow_self_approval=True", "allow_self = True", "allow_self=True"]);
     }
 }
 
