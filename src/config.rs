@@ -60,7 +60,8 @@ impl Config {
             position: span.map(|s| line_col(text, s.start)),
             message,
         };
-        let file: ConfigFile = toml::from_str(text).map_err(|e| error(e.span(), e.message().to_string()))?;
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|e| error(e.span(), e.message().to_string()))?;
         let mut config = Config {
             path: Some(path.to_path_buf()),
             require_reason: file.policy.require_reason,
@@ -70,22 +71,38 @@ impl Config {
             if !rules::CATALOGUE.iter().any(|r| r.name == name.get_ref()) {
                 return Err(error(
                     Some(name.span()),
-                    format!("unknown rule `{}` in [rules]; `symguard rules` lists them", name.get_ref()),
+                    format!(
+                        "unknown rule `{}` in [rules]; `symguard rules` lists them",
+                        name.get_ref()
+                    ),
                 ));
             }
-            config.severities.insert(name.into_inner(), level.into_inner().severity());
+            config
+                .severities
+                .insert(name.into_inner(), level.into_inner().severity());
         }
         if let Some(session) = file.session.aws_max_session {
-            let seconds = duration::parse(session.get_ref())
-                .map_err(|e| error(Some(session.span()), format!("[session] aws_max_session: {e}")))?;
+            let seconds = duration::parse(session.get_ref()).map_err(|e| {
+                error(
+                    Some(session.span()),
+                    format!("[session] aws_max_session: {e}"),
+                )
+            })?;
             config.aws_max_session = Some(seconds);
         }
         for entry in file.policy.max_duration {
             let glob = globset::Glob::new(entry.targets.get_ref()).map_err(|e| {
-                error(Some(entry.targets.span()), format!("[[policy.max_duration]] targets: {e}"))
+                error(
+                    Some(entry.targets.span()),
+                    format!("[[policy.max_duration]] targets: {e}"),
+                )
             })?;
-            let max_seconds = duration::parse(entry.max.get_ref())
-                .map_err(|e| error(Some(entry.max.span()), format!("[[policy.max_duration]] max: {e}")))?;
+            let max_seconds = duration::parse(entry.max.get_ref()).map_err(|e| {
+                error(
+                    Some(entry.max.span()),
+                    format!("[[policy.max_duration]] max: {e}"),
+                )
+            })?;
             config.max_durations.push(MaxDuration {
                 targets: entry.targets.into_inner(),
                 matcher: glob.compile_matcher(),
@@ -224,7 +241,9 @@ mod tests {
     use std::path::Path;
 
     fn error(text: &str) -> String {
-        Config::parse(Path::new("symguard.toml"), text).unwrap_err().to_string()
+        Config::parse(Path::new("symguard.toml"), text)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -244,11 +263,15 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_key() {
-        assert!(error("[rules]\nno-such-rule = \"off\"\n").starts_with("symguard.toml:2:1: unknown rule `no-such-rule`"));
-        assert!(error("[session]\naws_max_session = \"forever\"\n").starts_with("symguard.toml:2:19: [session] aws_max_session:"));
+        assert!(error("[rules]\nno-such-rule = \"off\"\n")
+            .starts_with("symguard.toml:2:1: unknown rule `no-such-rule`"));
+        assert!(error("[session]\naws_max_session = \"forever\"\n")
+            .starts_with("symguard.toml:2:19: [session] aws_max_session:"));
         assert!(error("[polcy]\n").contains("symguard.toml:1:2: unknown field `polcy`"));
-        assert!(error("[rules]\ntarget-name = \"loud\"\n").starts_with("symguard.toml:2:15: unknown variant `loud`"));
-        assert!(error("[policy]\nrequire_reason = \"yes\"\n").starts_with("symguard.toml:2:18: invalid type"));
+        assert!(error("[rules]\ntarget-name = \"loud\"\n")
+            .starts_with("symguard.toml:2:15: unknown variant `loud`"));
+        assert!(error("[policy]\nrequire_reason = \"yes\"\n")
+            .starts_with("symguard.toml:2:18: invalid type"));
         assert!(error("[rules\n").starts_with("symguard.toml:1:"));
     }
 }

@@ -70,7 +70,17 @@ mod tests {
 
     #[test]
     fn rejects_what_sym_rejects() {
-        for bad in ["", "1", "h", "1 h", "1hour", "-1h", "0m", "1.5h", "99999999999999999999w"] {
+        for bad in [
+            "",
+            "1",
+            "h",
+            "1 h",
+            "1hour",
+            "-1h",
+            "0m",
+            "1.5h",
+            "99999999999999999999w",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -5,7 +5,17 @@ use serde::{Deserialize, Serialize};
 
 /// How serious a finding is. Ordered so that `Note < Warning < Error`.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -85,6 +95,11 @@ impl Finding {
     /// Sort key: file, line, column, rule.
     pub fn sort_key(&self) -> (String, usize, usize, String) {
         let (line, column) = self.loc.start();
-        (self.loc.file.display.clone(), line, column, self.rule.clone())
+        (
+            self.loc.file.display.clone(),
+            line,
+            column,
+            self.rule.clone(),
+        )
     }
 }

@@ -91,4 +91,3 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
         resources,
     })
 }
-

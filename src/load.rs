@@ -125,9 +125,10 @@ fn discover(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Vec<PathBuf>>, LoadEr
                 dirs.entry(dir).or_default().push(path);
             }
         }
-        let found_tf = dirs.values().flatten().any(|p| {
-            p.starts_with(&root) && p.extension().is_some_and(|e| e == "tf")
-        });
+        let found_tf = dirs
+            .values()
+            .flatten()
+            .any(|p| p.starts_with(&root) && p.extension().is_some_and(|e| e == "tf"));
         if !found_tf {
             return Err(LoadError::NoTerraform(arg.clone()));
         }
@@ -173,14 +174,20 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<ModuleDir>, LoadError> {
     let dirs = discover(paths)?;
     dirs.into_par_iter()
         .map(|(dir, mut files)| {
-            files.sort_by(|a, b| tfvars_order(a).cmp(&tfvars_order(b)));
+            files.sort_by_key(|p| tfvars_order(p));
             let parsed = files
                 .par_iter()
                 .map(|p| parse_file(p))
                 .collect::<Result<Vec<_>, _>>()?;
-            let (tfvars, files) = parsed
-                .into_iter()
-                .partition(|f| is_tfvars(&f.source.path.file_name().unwrap_or_default().to_string_lossy()));
+            let (tfvars, files) = parsed.into_iter().partition(|f| {
+                is_tfvars(
+                    &f.source
+                        .path
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy(),
+                )
+            });
             Ok(ModuleDir {
                 display: display_path(&dir),
                 dir,
@@ -193,6 +200,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<ModuleDir>, LoadError> {
 
 /// `terraform.tfvars` sorts before `*.auto.tfvars`; otherwise by file name.
 fn tfvars_order(path: &Path) -> (bool, String) {
-    let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
     (name != "terraform.tfvars", name)
 }

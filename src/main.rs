@@ -83,7 +83,11 @@ fn main() -> ExitCode {
             config,
             color,
         } => {
-            let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths
+            };
             let report = match symguard::check(&CheckOptions { paths, config }) {
                 Ok(report) => report,
                 Err(e) => return fail(&e.to_string()),
@@ -94,9 +98,13 @@ fn main() -> ExitCode {
                     let color = match color {
                         Color::Always => true,
                         Color::Never => false,
-                        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                        Color::Auto => {
+                            std::io::stdout().is_terminal()
+                                && std::env::var_os("NO_COLOR").is_none()
+                        }
                     };
-                    human::render(&report.findings, color) + &human::summary(&report.findings, report.files, report.resources)
+                    human::render(&report.findings, color)
+                        + &human::summary(&report.findings, report.files, report.resources)
                 }
             };
             if let Err(e) = std::io::stdout().lock().write_all(output.as_bytes()) {
@@ -110,9 +118,18 @@ fn main() -> ExitCode {
             ExitCode::from(if failed { EXIT_FINDINGS } else { 0 })
         }
         Command::Rules => {
-            let width = rules::CATALOGUE.iter().map(|r| r.name.len()).max().unwrap_or(0);
+            let width = rules::CATALOGUE
+                .iter()
+                .map(|r| r.name.len())
+                .max()
+                .unwrap_or(0);
             for rule in rules::CATALOGUE {
-                println!("{:width$}  {:7}  {}", rule.name, rule.severity.as_str(), rule.summary);
+                println!(
+                    "{:width$}  {:7}  {}",
+                    rule.name,
+                    rule.severity.as_str(),
+                    rule.summary
+                );
             }
             ExitCode::SUCCESS
         }
@@ -121,7 +138,9 @@ fn main() -> ExitCode {
                 print!("{}", rule.doc);
                 ExitCode::SUCCESS
             }
-            None => fail(&format!("no rule named `{rule}`; `symguard rules` lists them")),
+            None => fail(&format!(
+                "no rule named `{rule}`; `symguard rules` lists them"
+            )),
         },
     }
 }

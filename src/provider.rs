@@ -21,7 +21,10 @@ pub fn add_known_attributes(kind: &str, attrs: &mut IndexMap<String, Value>) {
         "aws_iam_group" | "aws_iam_policy" => default("path", Kind::String("/".into())),
         "aws_iam_role" => {
             default("path", Kind::String("/".into()));
-            default("max_session_duration", Kind::Number(DEFAULT_MAX_SESSION_SECONDS as f64));
+            default(
+                "max_session_duration",
+                Kind::Number(DEFAULT_MAX_SESSION_SECONDS as f64),
+            );
         }
         _ => {}
     }
@@ -58,7 +61,9 @@ pub const DEPRECATED_CONNECTOR_SOURCE: &str = "symopsio/iam-connector/sym";
 
 /// A registry module source without the default registry host.
 pub fn registry_source(source: &str) -> &str {
-    source.strip_prefix("registry.terraform.io/").unwrap_or(source)
+    source
+        .strip_prefix("registry.terraform.io/")
+        .unwrap_or(source)
 }
 
 /// Whether a module source is one of Sym's IAM connector modules.

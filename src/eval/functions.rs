@@ -9,7 +9,12 @@ use indexmap::IndexMap;
 /// Largest file `file()` reads; bigger ones are unknown rather than held in memory.
 const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
-pub fn call(name: &str, args: Vec<Value>, module: &ModuleDir, origin: Option<Loc>) -> Result<Value, String> {
+pub fn call(
+    name: &str,
+    args: Vec<Value>,
+    module: &ModuleDir,
+    origin: Option<Loc>,
+) -> Result<Value, String> {
     // Every function here is strict in its arguments: an unknown argument, an unknown result.
     if let Some(unknown) = args.iter().find_map(Value::first_unknown) {
         if name != "jsonencode" {
@@ -23,14 +28,18 @@ pub fn call(name: &str, args: Vec<Value>, module: &ModuleDir, origin: Option<Loc
             None => return Ok(Value::unknown(Source::Encoded(Box::new(v.clone())))),
         },
         ("jsondecode", [v]) => {
-            let json: serde_json::Value = serde_json::from_str(str_arg(v)?)
-                .map_err(|e| format!("jsondecode: {e}"))?;
+            let json: serde_json::Value =
+                serde_json::from_str(str_arg(v)?).map_err(|e| format!("jsondecode: {e}"))?;
             return Ok(Value::from_json(&json, &origin));
         }
         ("concat", lists) => Kind::List(
             lists
                 .iter()
-                .map(|l| l.as_list().map(<[Value]>::to_vec).ok_or("concat takes lists"))
+                .map(|l| {
+                    l.as_list()
+                        .map(<[Value]>::to_vec)
+                        .ok_or("concat takes lists")
+                })
                 .collect::<Result<Vec<_>, _>>()?
                 .concat(),
         ),
@@ -45,11 +54,16 @@ pub fn call(name: &str, args: Vec<Value>, module: &ModuleDir, origin: Option<Loc
         ("distinct" | "toset", [l]) => Kind::List(distinct(list_arg(l)?)),
         ("tolist", [l]) => Kind::List(list_arg(l)?.to_vec()),
         ("tomap", [m]) => Kind::Object(m.as_map().ok_or("tomap takes a map")?.clone()),
-        ("tostring", [v]) => Kind::String(v.to_template_string().ok_or("tostring takes a primitive")?),
+        ("tostring", [v]) => {
+            Kind::String(v.to_template_string().ok_or("tostring takes a primitive")?)
+        }
         ("tonumber", [v]) => Kind::Number(v.as_number().ok_or("tonumber: not a number")?),
         ("tobool", [v]) => Kind::Bool(v.as_bool().ok_or("tobool: not a bool")?),
         ("keys", [m]) => Kind::List(
-            map_arg(m)?.keys().map(|k| Value::string(k.clone(), None)).collect(),
+            map_arg(m)?
+                .keys()
+                .map(|k| Value::string(k.clone(), None))
+                .collect(),
         ),
         ("values", [m]) => Kind::List(map_arg(m)?.values().cloned().collect()),
         ("lookup", [m, key, rest @ ..]) if rest.len() <= 1 => {
@@ -137,15 +151,18 @@ pub fn call(name: &str, args: Vec<Value>, module: &ModuleDir, origin: Option<Loc
 }
 
 fn str_arg(v: &Value) -> Result<&str, String> {
-    v.as_str().ok_or_else(|| format!("expected a string, got a {}", v.type_name()))
+    v.as_str()
+        .ok_or_else(|| format!("expected a string, got a {}", v.type_name()))
 }
 
 fn list_arg(v: &Value) -> Result<&[Value], String> {
-    v.as_list().ok_or_else(|| format!("expected a list, got a {}", v.type_name()))
+    v.as_list()
+        .ok_or_else(|| format!("expected a list, got a {}", v.type_name()))
 }
 
 fn map_arg(v: &Value) -> Result<&IndexMap<String, Value>, String> {
-    v.as_map().ok_or_else(|| format!("expected a map, got a {}", v.type_name()))
+    v.as_map()
+        .ok_or_else(|| format!("expected a map, got a {}", v.type_name()))
 }
 
 fn flatten(items: &[Value]) -> Vec<Value> {
@@ -199,9 +216,17 @@ fn format(spec: &str, args: &[Value]) -> Result<String, String> {
         }
         let arg = args.next().ok_or("format: too few arguments")?;
         match verb {
-            's' | 'v' => out.push_str(&arg.to_template_string().ok_or("format: %s takes a primitive")?),
-            'd' => out.push_str(&format_number(arg.as_number().ok_or("format: %d takes a number")?.trunc())),
-            'q' => out.push_str(&serde_json::Value::String(arg.to_template_string().unwrap_or_default()).to_string()),
+            's' | 'v' => out.push_str(
+                &arg.to_template_string()
+                    .ok_or("format: %s takes a primitive")?,
+            ),
+            'd' => out.push_str(&format_number(
+                arg.as_number().ok_or("format: %d takes a number")?.trunc(),
+            )),
+            'q' => out.push_str(
+                &serde_json::Value::String(arg.to_template_string().unwrap_or_default())
+                    .to_string(),
+            ),
             other => return Err(format!("format: unsupported verb %{other}")),
         }
     }

@@ -83,7 +83,10 @@ impl<'m> Decls<'m> {
                         decls.variables.entry(name).or_insert(decl);
                     }
                     ("resource", Some(kind), Some(name)) => {
-                        decls.resources.entry(format!("{kind}.{name}")).or_insert(decl);
+                        decls
+                            .resources
+                            .entry(format!("{kind}.{name}"))
+                            .or_insert(decl);
                     }
                     ("data", Some(kind), Some(name)) => {
                         decls.data.entry(format!("{kind}.{name}")).or_insert(decl);
@@ -339,7 +342,8 @@ impl<'m> Scope<'m> {
             let instances = (0..n.max(0.0) as usize)
                 .map(|i| {
                     let index = Value::new(Kind::Number(i as f64), None);
-                    let count = Value::new(Kind::Object([("index".to_string(), index)].into()), None);
+                    let count =
+                        Value::new(Kind::Object([("index".to_string(), index)].into()), None);
                     instance(format!("{address}[{i}]"), &cx.bind("count", count))
                 })
                 .collect();
@@ -389,7 +393,11 @@ impl<'m> Scope<'m> {
             return Value::unknown(Source::Cycle(address.to_string()));
         };
         let instance_value = |i: &Instance| {
-            let kind = address.trim_start_matches("data.").split('.').next().unwrap_or("");
+            let kind = address
+                .trim_start_matches("data.")
+                .split('.')
+                .next()
+                .unwrap_or("");
             let mut attrs = i.body.to_value();
             provider::add_known_attributes(kind, &mut attrs);
             Value::new(
@@ -514,7 +522,9 @@ impl<'m> Scope<'m> {
         };
         match self.locals.borrow().get(name) {
             Some(Slot::Done(v)) => return v.clone(),
-            Some(Slot::InProgress) => return Value::unknown(Source::Cycle(format!("local.{name}"))),
+            Some(Slot::InProgress) => {
+                return Value::unknown(Source::Cycle(format!("local.{name}")))
+            }
             None => {}
         }
         if !self.enter() {
@@ -597,7 +607,7 @@ impl<'m> Scope<'m> {
                         args.push(value);
                     }
                 }
-                return Ok(functions::call(name, args, self.module, origin)?);
+                return functions::call(name, args, self.module, origin);
             }
             Expression::Traversal(t) => return self.traversal(&t.expr, &t.operators, cx),
             Expression::UnaryOp(op) => {
@@ -726,7 +736,10 @@ impl<'m> Scope<'m> {
                 if keep.is_unknown() {
                     return Ok(keep);
                 }
-                if !keep.as_bool().ok_or("a for condition must be true or false")? {
+                if !keep
+                    .as_bool()
+                    .ok_or("a for condition must be true or false")?
+                {
                     continue;
                 }
             }
@@ -738,7 +751,9 @@ impl<'m> Scope<'m> {
                     if key.is_unknown() {
                         return Ok(key);
                     }
-                    let key = key.to_template_string().ok_or("a for key must be a string")?;
+                    let key = key
+                        .to_template_string()
+                        .ok_or("a for key must be a string")?;
                     if f.grouping {
                         let entry = map
                             .entry(key)
@@ -767,7 +782,12 @@ impl<'m> Scope<'m> {
         Ok(Value::unknown(Source::Undeclared(name.to_string())))
     }
 
-    fn traversal(&self, root: &Expression, ops: &[hcl_edit::Decorated<TraversalOperator>], cx: &Cx) -> Eval {
+    fn traversal(
+        &self,
+        root: &Expression,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        cx: &Cx,
+    ) -> Eval {
         let attr = |i: usize| match ops.get(i).map(|o| o.value()) {
             Some(TraversalOperator::GetAttr(ident)) => Some(ident.as_str()),
             _ => None,
@@ -910,7 +930,10 @@ fn binary(op: BinaryOperator, lhs: Value, rhs: Value) -> Eval {
     if let Some(u) = lhs.first_unknown().or_else(|| rhs.first_unknown()) {
         return Ok(u.clone());
     }
-    let number = |v: &Value| v.as_number().ok_or_else(|| format!("`{op:?}` needs numbers"));
+    let number = |v: &Value| {
+        v.as_number()
+            .ok_or_else(|| format!("`{op:?}` needs numbers"))
+    };
     let kind = match op {
         Eq => Kind::Bool(lhs.equals(&rhs) == Some(true)),
         NotEq => Kind::Bool(lhs.equals(&rhs) == Some(false)),

@@ -184,17 +184,21 @@ impl Value {
                 .get(name)
                 .cloned()
                 .ok_or_else(|| format!("this object has no attribute `{name}`")),
-            Kind::Resource { address, attrs } => Ok(attrs.get(name).cloned().unwrap_or_else(|| {
-                Value::new(
-                    Kind::Unknown(Unknown {
-                        source: Arc::new(Source::Resource(address.clone())),
-                        path: vec![name.to_string()],
-                    }),
-                    None,
-                )
-            })),
+            Kind::Resource { address, attrs } => {
+                Ok(attrs.get(name).cloned().unwrap_or_else(|| {
+                    Value::new(
+                        Kind::Unknown(Unknown {
+                            source: Arc::new(Source::Resource(address.clone())),
+                            path: vec![name.to_string()],
+                        }),
+                        None,
+                    )
+                }))
+            }
             Kind::Unknown(u) => Ok(u.extended(name)),
-            Kind::Null => Err(format!("attempt to get attribute `{name}` from a null value")),
+            Kind::Null => Err(format!(
+                "attempt to get attribute `{name}` from a null value"
+            )),
             _ => Err(format!("a {} has no attributes", self.type_name())),
         }
     }
@@ -213,10 +217,9 @@ impl Value {
                     .as_number()
                     .filter(|n| n.fract() == 0.0 && *n >= 0.0)
                     .ok_or_else(|| "a list index must be a whole number".to_string())?;
-                items
-                    .get(i as usize)
-                    .cloned()
-                    .ok_or_else(|| format!("index {i} is out of range for a list of {}", items.len()))
+                items.get(i as usize).cloned().ok_or_else(|| {
+                    format!("index {i} is out of range for a list of {}", items.len())
+                })
             }
             Kind::Object(_) | Kind::Resource { .. } => {
                 let key = index.to_display();

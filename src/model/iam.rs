@@ -53,14 +53,23 @@ impl<'m> Model<'m> {
     pub fn assumable_roles(&self, group: &str) -> Vec<AssumableRole<'_>> {
         let mut roles: Vec<AssumableRole> = Vec::new();
         for (policy_attr, statements) in self.group_policies(group) {
-            for statement in statements.iter().filter(|s| s.allow && allows_assume_role(s)) {
+            for statement in statements
+                .iter()
+                .filter(|s| s.allow && allows_assume_role(s))
+            {
                 for resource in &statement.resources {
-                    let Some((role, instance)) = self.role_for(resource) else { continue };
+                    let Some((role, instance)) = self.role_for(resource) else {
+                        continue;
+                    };
                     if roles.iter().any(|r| r.instance.address == instance.address) {
                         continue;
                     }
                     let declared = instance.body.attr("max_session_duration");
-                    let Some(seconds) = declared.map_or(Some(provider::DEFAULT_MAX_SESSION_SECONDS as f64), |a| a.value.as_number()) else {
+                    let Some(seconds) = declared
+                        .map_or(Some(provider::DEFAULT_MAX_SESSION_SECONDS as f64), |a| {
+                            a.value.as_number()
+                        })
+                    else {
                         continue;
                     };
                     roles.push(AssumableRole {
@@ -83,7 +92,10 @@ impl<'m> Model<'m> {
             i.body.attr(attr).and_then(|a| a.value.as_str()) == Some(group)
         };
         let mut out = Vec::new();
-        for (_, inline) in self.instances("aws_iam_group_policy").filter(|(_, i)| names_group(i, "group")) {
+        for (_, inline) in self
+            .instances("aws_iam_group_policy")
+            .filter(|(_, i)| names_group(i, "group"))
+        {
             if let Some(attr) = inline.body.attr("policy") {
                 out.push((attr, self.statements(&attr.value)));
             }
@@ -92,8 +104,13 @@ impl<'m> Model<'m> {
             .instances("aws_iam_group_policy_attachment")
             .filter(|(_, i)| names_group(i, "group"))
         {
-            let Some(arn) = attachment.body.attr("policy_arn") else { continue };
-            let Some((_, policy)) = self.referenced(&arn.value).filter(|(r, _)| r.kind == "aws_iam_policy") else {
+            let Some(arn) = attachment.body.attr("policy_arn") else {
+                continue;
+            };
+            let Some((_, policy)) = self
+                .referenced(&arn.value)
+                .filter(|(r, _)| r.kind == "aws_iam_policy")
+            else {
                 continue;
             };
             if let Some(attr) = policy.body.attr("policy") {
@@ -161,7 +178,10 @@ impl<'m> Model<'m> {
     /// The `aws_iam_role` a policy `Resource` names: `aws_iam_role.x.arn` or a literal ARN
     /// whose role name is declared here.
     fn role_for(&self, resource: &Value) -> Option<(&Resource, &Instance)> {
-        if let Some(found) = self.referenced(resource).filter(|(r, _)| r.kind == "aws_iam_role") {
+        if let Some(found) = self
+            .referenced(resource)
+            .filter(|(r, _)| r.kind == "aws_iam_role")
+        {
             return Some(found);
         }
         let arn = resource.as_str()?;

@@ -5,7 +5,9 @@
 pub mod iam;
 
 use crate::duration;
-use crate::eval::{Attr, Body, Decls, EvaluatedResource, Expansion, Instance, Scope, Source, Value};
+use crate::eval::{
+    Attr, Body, Decls, EvaluatedResource, Expansion, Instance, Scope, Source, Value,
+};
 use crate::load::ModuleDir;
 use crate::provider;
 use crate::source::Loc;
@@ -51,7 +53,10 @@ impl ModuleCall {
         items
             .iter()
             .map(|item| {
-                let path = item.as_map()?.get("path").map_or(Some("/"), Value::as_str)?;
+                let path = item
+                    .as_map()?
+                    .get("path")
+                    .map_or(Some("/"), Value::as_str)?;
                 let name = item.as_map()?.get("name")?.as_str()?;
                 Some(GroupPattern {
                     path: path.to_string(),
@@ -73,7 +78,10 @@ impl GroupPattern {
     /// wildcards apply to the ARN suffix `path + name`.
     pub fn matches(&self, path: Option<&str>, name: &str) -> bool {
         match path {
-            Some(path) => iam::wildcard_match(&format!("{}{}", self.path, self.name), &format!("{path}{name}")),
+            Some(path) => iam::wildcard_match(
+                &format!("{}{}", self.path, self.name),
+                &format!("{path}{name}"),
+            ),
             // With the path unknown, only the name part can rule a group out.
             None => iam::wildcard_match(&self.name, name) || self.name.contains('/'),
         }
@@ -94,11 +102,13 @@ impl<'m> Model<'m> {
     pub fn build(module: &'m ModuleDir) -> Model<'m> {
         let scope = Scope::root(module);
         let evaluate = |address: &str, decl: &crate::eval::Decl, kind: &str, name: &str| {
-            let EvaluatedResource { expansion, instances } =
-                scope.resource(address).unwrap_or(EvaluatedResource {
-                    expansion: Expansion::Unknown,
-                    instances: Vec::new(),
-                });
+            let EvaluatedResource {
+                expansion,
+                instances,
+            } = scope.resource(address).unwrap_or(EvaluatedResource {
+                expansion: Expansion::Unknown,
+                instances: Vec::new(),
+            });
             Resource {
                 kind: kind.to_string(),
                 name: name.to_string(),
@@ -150,7 +160,10 @@ impl<'m> Model<'m> {
         self.module.is_complete()
     }
 
-    pub fn instances<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a Resource, &'a Instance)> + 'a {
+    pub fn instances<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = (&'a Resource, &'a Instance)> + 'a {
         self.resources
             .iter()
             .filter(move |r| r.kind == kind)
@@ -158,7 +171,11 @@ impl<'m> Model<'m> {
     }
 
     /// Sym resources of a kind whose `type` is `type_` (e.g. `sym_target` of `aws_iam_group`).
-    pub fn sym<'a>(&'a self, kind: &'a str, type_: &'a str) -> impl Iterator<Item = (&'a Resource, &'a Instance)> + 'a {
+    pub fn sym<'a>(
+        &'a self,
+        kind: &'a str,
+        type_: &'a str,
+    ) -> impl Iterator<Item = (&'a Resource, &'a Instance)> + 'a {
         self.instances(kind)
             .filter(move |(_, i)| i.body.attr("type").and_then(|a| a.value.as_str()) == Some(type_))
     }
@@ -195,9 +212,10 @@ impl<'m> Model<'m> {
         let settings = &integration.body.attr("settings")?.value;
         let unknown = settings.as_unknown()?;
         match &*unknown.source {
-            Source::ModuleOutput(name) if unknown.path == ["settings"] => {
-                self.calls.iter().find(|c| &c.name == name && c.is_connector())
-            }
+            Source::ModuleOutput(name) if unknown.path == ["settings"] => self
+                .calls
+                .iter()
+                .find(|c| &c.name == name && c.is_connector()),
             _ => None,
         }
     }

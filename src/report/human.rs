@@ -3,7 +3,9 @@
 use super::{plural, Counts};
 use crate::finding::{Finding, Severity};
 use crate::source::Loc;
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
+};
 use std::fmt;
 
 /// Width of the rendered report; fixed so that output (and snapshots) do not depend on
@@ -64,12 +66,24 @@ fn source(loc: &Loc) -> NamedSource<String> {
 
 impl FindingDiagnostic {
     fn new(finding: &Finding) -> FindingDiagnostic {
-        let label = if finding.label.is_empty() { &finding.message } else { &finding.label };
-        let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label.clone()), span(&finding.loc))];
+        let label = if finding.label.is_empty() {
+            &finding.message
+        } else {
+            &finding.label
+        };
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            Some(label.clone()),
+            span(&finding.loc),
+        )];
         let mut related = Vec::new();
         for r in &finding.related {
-            if r.loc.same_file(&finding.loc) && r.loc.start().0.abs_diff(finding.loc.start().0) <= NEARBY_LINES {
-                labels.push(LabeledSpan::new_with_span(Some(r.message.clone()), span(&r.loc)));
+            if r.loc.same_file(&finding.loc)
+                && r.loc.start().0.abs_diff(finding.loc.start().0) <= NEARBY_LINES
+            {
+                labels.push(LabeledSpan::new_with_span(
+                    Some(r.message.clone()),
+                    span(&r.loc),
+                ));
             } else {
                 related.push(FindingDiagnostic {
                     message: r.message.clone(),
@@ -108,7 +122,9 @@ impl std::error::Error for FindingDiagnostic {}
 
 impl Diagnostic for FindingDiagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.code.as_ref().map(|c| Box::new(c) as Box<dyn fmt::Display>)
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -116,7 +132,9 @@ impl Diagnostic for FindingDiagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

@@ -15,18 +15,32 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     let mut reported = HashSet::new();
     for (_, strategy) in model.sym("sym_strategy", "aws_iam") {
-        let Some(integration) = strategy.body.attr("integration_id").and_then(|a| model.referenced(&a.value)) else {
+        let Some(integration) = strategy
+            .body
+            .attr("integration_id")
+            .and_then(|a| model.referenced(&a.value))
+        else {
             continue;
         };
-        let Some(connector) = model.connector_of(integration.1) else { continue };
-        let Some(patterns) = connector.group_config() else { continue };
+        let Some(connector) = model.connector_of(integration.1) else {
+            continue;
+        };
+        let Some(patterns) = connector.group_config() else {
+            continue;
+        };
         for target in model.strategy_targets(strategy) {
-            let TargetRef::Resource(resource, target, _) = target else { continue };
+            let TargetRef::Resource(resource, target, _) = target else {
+                continue;
+            };
             if resource.kind != "sym_target" {
                 continue;
             }
-            let Some(settings) = target.body.attr("settings") else { continue };
-            let Some(group) = settings.value.as_map().and_then(|m| m.get("iam_group")) else { continue };
+            let Some(settings) = target.body.attr("settings") else {
+                continue;
+            };
+            let Some(group) = settings.value.as_map().and_then(|m| m.get("iam_group")) else {
+                continue;
+            };
             let Some(name) = group.as_str() else { continue };
             let declared = model.iam_group(name);
             let path_attr = declared.and_then(|(_, g)| g.body.attr("path"));
@@ -62,13 +76,21 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .label("outside the connector's group_config")
                 .resource(&target.address);
             finding = match connector.args.attr("group_config") {
-                Some(attr) => finding.related(attr.expr_loc.clone(), "the connector's scope is set here"),
-                None => finding.related(connector.loc.clone(), format!("the connector's default scope is {scope}")),
+                Some(attr) => {
+                    finding.related(attr.expr_loc.clone(), "the connector's scope is set here")
+                }
+                None => finding.related(
+                    connector.loc.clone(),
+                    format!("the connector's default scope is {scope}"),
+                ),
             };
             if let Some(attr) = path_attr {
                 finding = finding.related(attr.expr_loc.clone(), "the group's path is set here");
             } else if let Some((group_resource, _)) = declared {
-                finding = finding.related(group_resource.loc.clone(), "this group has no `path`, so it lives at `/`");
+                finding = finding.related(
+                    group_resource.loc.clone(),
+                    "this group has no `path`, so it lives at `/`",
+                );
             }
             out.push(finding.help(
                 "create the group under a path the connector manages (e.g. `path = \"/sym/\"`), or widen the connector's `group_config`",

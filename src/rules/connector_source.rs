@@ -13,13 +13,22 @@ pub const RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for call in cx.model.calls.iter().filter(|c| c.is_connector()) {
         let address = format!("module.{}", call.name);
-        let Some(source) = call.args.attr("source") else { continue };
-        if source.value.as_str().map(provider::registry_source) == Some(DEPRECATED_CONNECTOR_SOURCE) {
+        let Some(source) = call.args.attr("source") else {
+            continue;
+        };
+        if source.value.as_str().map(provider::registry_source) == Some(DEPRECATED_CONNECTOR_SOURCE)
+        {
             out.push(
-                cx.finding(&RULE, source.expr_loc.clone(), format!("`{address}` uses the deprecated `{DEPRECATED_CONNECTOR_SOURCE}`"))
-                    .label("deprecated source")
-                    .resource(&address)
-                    .help(format!("use `source = \"{CONNECTOR_SOURCE}\"` with `version = \">= 2.0.0\"`")),
+                cx.finding(
+                    &RULE,
+                    source.expr_loc.clone(),
+                    format!("`{address}` uses the deprecated `{DEPRECATED_CONNECTOR_SOURCE}`"),
+                )
+                .label("deprecated source")
+                .resource(&address)
+                .help(format!(
+                    "use `source = \"{CONNECTOR_SOURCE}\"` with `version = \">= 2.0.0\"`"
+                )),
             );
             continue;
         }

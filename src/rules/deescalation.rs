@@ -11,10 +11,14 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (_, flow) in cx.model.instances("sym_flow") {
-        let Some(params) = flow.body.blocks("params").next() else { continue };
+        let Some(params) = flow.body.blocks("params").next() else {
+            continue;
+        };
         // Both default to true in the provider.
         let flag = |name| params.body.attr(name).map(|a| (a.value.as_bool(), a));
-        let Some((Some(false), schedule)) = flag("schedule_deescalation") else { continue };
+        let Some((Some(false), schedule)) = flag("schedule_deescalation") else {
+            continue;
+        };
         let finding = match flag("allow_revoke") {
             Some((None, _)) => continue,
             Some((Some(false), revoke)) => cx

@@ -14,15 +14,28 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     // Sym names are unique per resource type and, where there is one, per `type` setting:
     // a `slack` and a `permission_context` integration may share a name.
     let mut first = HashMap::new();
-    for resource in cx.model.resources.iter().filter(|r| r.kind.starts_with("sym_")) {
+    for resource in cx
+        .model
+        .resources
+        .iter()
+        .filter(|r| r.kind.starts_with("sym_"))
+    {
         for instance in &resource.instances {
-            let Some(name_attr) = instance.body.attr("name") else { continue };
-            let Some(name) = name_attr.value.as_str() else { continue };
+            let Some(name_attr) = instance.body.attr("name") else {
+                continue;
+            };
+            let Some(name) = name_attr.value.as_str() else {
+                continue;
+            };
             let type_ = instance.body.attr("type").map(|a| a.value.as_str());
             if type_ == Some(None) {
                 continue;
             }
-            let key = (resource.kind.clone(), type_.flatten().map(str::to_string), name.to_string());
+            let key = (
+                resource.kind.clone(),
+                type_.flatten().map(str::to_string),
+                name.to_string(),
+            );
             match first.get(&key) {
                 None => {
                     first.insert(key, (instance.address.clone(), name_attr.expr_loc.clone()));

@@ -24,7 +24,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                         Ok(_) => return,
                         Err(e) => e,
                     },
-                    None => format!("a duration must be a string such as \"1h\", not a {}", value.type_name()),
+                    None => format!(
+                        "a duration must be a string such as \"1h\", not a {}",
+                        value.type_name()
+                    ),
                 };
                 out.push(
                     cx.finding(&RULE, value_loc(attr, value), problem)

@@ -16,11 +16,15 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     for (_, flow) in cx.model.instances("sym_flow") {
-        let Some((_, strategy)) = cx.model.flow_strategy(flow) else { continue };
+        let Some((_, strategy)) = cx.model.flow_strategy(flow) else {
+            continue;
+        };
         // The strictest maximum over the flow's targets, and the target it comes from.
         let mut strictest: Option<(u64, String, &str)> = None;
         for target in cx.model.strategy_targets(strategy) {
-            let TargetRef::Resource(_, target, _) = target else { continue };
+            let TargetRef::Resource(_, target, _) = target else {
+                continue;
+            };
             let name = target.body.attr("name").and_then(|a| a.value.as_str());
             let group = target
                 .body
@@ -28,13 +32,22 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .and_then(|s| s.value.as_map()?.get("iam_group")?.as_str());
             for policy in &cx.config.max_durations {
                 let applies = name.into_iter().chain(group).any(|n| policy.applies_to(n));
-                if applies && strictest.as_ref().is_none_or(|(max, _, _)| policy.max_seconds < *max) {
+                if applies
+                    && strictest
+                        .as_ref()
+                        .is_none_or(|(max, _, _)| policy.max_seconds < *max)
+                {
                     strictest = Some((policy.max_seconds, target.address.clone(), &policy.targets));
                 }
             }
         }
-        let Some((max, target, pattern)) = strictest else { continue };
-        let help = format!("limit the duration's allowed_values to {} or less for targets matching `{pattern}`", duration::format(max));
+        let Some((max, target, pattern)) = strictest else {
+            continue;
+        };
+        let help = format!(
+            "limit the duration's allowed_values to {} or less for targets matching `{pattern}`",
+            duration::format(max)
+        );
         match FlowDurations::of(flow) {
             FlowDurations::Bounded(longest, value, attr) if longest > max => out.push(
                 cx.finding(

@@ -42,9 +42,9 @@ mod strategy_no_targets;
 mod strategy_target_type;
 mod target_iam_group;
 mod target_name;
-mod unresolved_reference;
 #[cfg(test)]
 pub mod testing;
+mod unresolved_reference;
 
 pub struct Rule {
     pub name: &'static str,

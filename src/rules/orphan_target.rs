@@ -32,10 +32,14 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (resource, target) in model.instances("sym_target") {
         if !listed.contains(target.address.as_str()) {
             out.push(
-                cx.finding(&RULE, resource.loc.clone(), format!("no strategy lists `{}`", target.address))
-                    .label("not in any strategy's targets")
-                    .resource(&target.address)
-                    .help("add it to a strategy's `targets`, or remove it if nobody should request it"),
+                cx.finding(
+                    &RULE,
+                    resource.loc.clone(),
+                    format!("no strategy lists `{}`", target.address),
+                )
+                .label("not in any strategy's targets")
+                .resource(&target.address)
+                .help("add it to a strategy's `targets`, or remove it if nobody should request it"),
             );
         }
     }

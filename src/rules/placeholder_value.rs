@@ -25,7 +25,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         .filter(|c| c.is_connector())
         .map(|c| (format!("module.{}", c.name), &c.args));
     for (address, body) in sym.chain(connectors) {
-        let mut attrs: Vec<(&str, &Attr)> = body.attrs.iter().map(|(k, a)| (k.as_str(), a)).collect();
+        let mut attrs: Vec<(&str, &Attr)> =
+            body.attrs.iter().map(|(k, a)| (k.as_str(), a)).collect();
         let mut stack: Vec<_> = body.blocks.iter().collect();
         while let Some(block) = stack.pop() {
             attrs.extend(block.body.attrs.iter().map(|(k, a)| (k.as_str(), a)));
@@ -38,12 +39,17 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
             let mut strings = Vec::new();
             collect_strings(&attr.value, &mut strings);
-            if let Some((value, placeholder)) = strings.into_iter().find_map(|v| Some((v, placeholder(v.as_str()?)?))) {
+            if let Some((value, placeholder)) = strings
+                .into_iter()
+                .find_map(|v| Some((v, placeholder(v.as_str()?)?)))
+            {
                 let mut finding = cx
                     .finding(
                         &RULE,
                         value_loc(attr, value),
-                        format!("`{key}` of `{address}` still holds the placeholder `{placeholder}`"),
+                        format!(
+                            "`{key}` of `{address}` still holds the placeholder `{placeholder}`"
+                        ),
                     )
                     .label("placeholder")
                     .resource(&address)
@@ -72,8 +78,10 @@ fn collect_strings<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
 pub fn placeholder(text: &str) -> Option<String> {
     for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
         let upper = word.to_ascii_uppercase();
-        let is_placeholder = matches!(upper.as_str(), "CHANGEME" | "CHANGE_ME" | "REPLACEME" | "REPLACE_ME")
-            || word == "TODO"
+        let is_placeholder = matches!(
+            upper.as_str(),
+            "CHANGEME" | "CHANGE_ME" | "REPLACEME" | "REPLACE_ME"
+        ) || word == "TODO"
             || (word.len() >= 3 && word.chars().all(|c| c == 'x' || c == 'X'));
         if is_placeholder {
             return Some(word.to_string());
@@ -88,7 +96,9 @@ pub fn placeholder(text: &str) -> Option<String> {
                 && inner.len() <= 64
                 && inner.trim() == inner
                 && inner.chars().any(|c| c.is_alphabetic())
-                && inner.chars().all(|c| c.is_alphanumeric() || " _-.".contains(c));
+                && inner
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || " _-.".contains(c));
             if looks_like_slot {
                 return Some(format!("<{inner}>"));
             }

@@ -14,23 +14,35 @@ pub const RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (_, flow) in cx.model.instances("sym_flow") {
         for field in PromptField::of_flow(flow) {
-            let Some(attr) = field.attr("type") else { continue };
-            let Some(type_) = attr.value.as_str() else { continue };
+            let Some(attr) = field.attr("type") else {
+                continue;
+            };
+            let Some(type_) = attr.value.as_str() else {
+                continue;
+            };
             if PROMPT_FIELD_TYPES.contains(&type_) {
                 continue;
             }
-            let suggestion = PROMPT_FIELD_TYPES
-                .iter()
-                .find(|t| t.eq_ignore_ascii_case(type_) || t.replace('_', "") == type_.to_ascii_lowercase().replace(['_', '-'], ""));
+            let suggestion = PROMPT_FIELD_TYPES.iter().find(|t| {
+                t.eq_ignore_ascii_case(type_)
+                    || t.replace('_', "") == type_.to_ascii_lowercase().replace(['_', '-'], "")
+            });
             let help = match suggestion {
-                Some(t) => format!("did you mean `{t}`? The provider accepts: {}", PROMPT_FIELD_TYPES.join(", ")),
+                Some(t) => format!(
+                    "did you mean `{t}`? The provider accepts: {}",
+                    PROMPT_FIELD_TYPES.join(", ")
+                ),
                 None => format!("the provider accepts: {}", PROMPT_FIELD_TYPES.join(", ")),
             };
             out.push(
-                cx.finding(&RULE, attr.expr_loc.clone(), format!("`{type_}` is not a prompt field type"))
-                    .label("unknown type")
-                    .resource(&flow.address)
-                    .help(help),
+                cx.finding(
+                    &RULE,
+                    attr.expr_loc.clone(),
+                    format!("`{type_}` is not a prompt field type"),
+                )
+                .label("unknown type")
+                .resource(&flow.address)
+                .help(help),
             );
         }
     }

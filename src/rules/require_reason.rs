@@ -23,7 +23,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         // A field whose type or `required` is unknown may be the reason field.
         let satisfied = fields.any(|f| {
             let unknown = |name| f.attr(name).is_some_and(|a| a.value.contains_unknown());
-            (f.field_type() == Some("string") && f.is_required()) || unknown("type") || unknown("required")
+            (f.field_type() == Some("string") && f.is_required())
+                || unknown("type")
+                || unknown("required")
         });
         if !satisfied {
             out.push(

@@ -15,7 +15,9 @@ const SELF_APPROVAL_FLAGS: &[&str] = &["allow_self_approval", "allow_self"];
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (_, flow) in cx.model.instances("sym_flow") {
-        let Some(attr) = flow.body.attr("implementation") else { continue };
+        let Some(attr) = flow.body.attr("implementation") else {
+            continue;
+        };
         // Only code read by `file()` has a source of its own to point into.
         let Some(origin) = attr.value.from.as_ref() else {
             continue;
@@ -47,7 +49,8 @@ fn self_approval_flags(code: &str) -> Vec<(std::ops::Range<usize>, &'static str)
             while let Some(pos) = code_part[from..].find(flag) {
                 let start = from + pos;
                 let after = &code_part[start + flag.len()..];
-                let word_start = start == 0 || !is_ident(code_part[..start].chars().next_back().unwrap_or(' '));
+                let word_start =
+                    start == 0 || !is_ident(code_part[..start].chars().next_back().unwrap_or(' '));
                 let rest = after.trim_start();
                 if word_start && rest.starts_with('=') && !rest.starts_with("==") {
                     let value = rest[1..].trim_start();
@@ -96,8 +99,18 @@ mod unit {
     #[test]
     fn finds_flags_in_code_only() {
         let code = "# allow_self=True is forbidden\nslack.send(\"#ch\", allow_self_approval=True)\nx(allow_self = True, y=1)  # allow_self=True\nz(allow_self=False)\nw(dont_allow_self=True, s='#', allow_self=True)\n";
-        let found: Vec<&str> = self_approval_flags(code).iter().map(|(s, _)| &code[s.clone()]).collect();
-        assert_eq!(found, ["allow_self_approval=True", "allow_self = True", "allow_self=True"]);
+        let found: Vec<&str> = self_approval_flags(code)
+            .iter()
+            .map(|(s, _)| &code[s.clone()])
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "allow_self_approval=True",
+                "allow_self = True",
+                "allow_self=True"
+            ]
+        );
     }
 }
 

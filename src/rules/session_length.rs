@@ -14,13 +14,19 @@ pub const RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let model = cx.model;
     for (_, flow) in model.instances("sym_flow") {
-        let FlowDurations::Bounded(longest, value, attr) = FlowDurations::of(flow) else { continue };
-        let Some((_, strategy)) = model.flow_strategy(flow) else { continue };
+        let FlowDurations::Bounded(longest, value, attr) = FlowDurations::of(flow) else {
+            continue;
+        };
+        let Some((_, strategy)) = model.flow_strategy(flow) else {
+            continue;
+        };
         let loc = crate::model::value_loc(attr, value);
         let mut compared_role = false;
         let mut seen = Vec::new();
         for target in model.strategy_targets(strategy) {
-            let TargetRef::Resource(_, target, _) = target else { continue };
+            let TargetRef::Resource(_, target, _) = target else {
+                continue;
+            };
             let Some(group) = target
                 .body
                 .attr("settings")
@@ -34,14 +40,26 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     continue;
                 }
                 seen.push(role.instance.address.clone());
-                let Some(finding) = compare(cx, longest, role.max_session_seconds, &format!("role `{}`", role.instance.address), loc.clone()) else {
+                let Some(finding) = compare(
+                    cx,
+                    longest,
+                    role.max_session_seconds,
+                    &format!("role `{}`", role.instance.address),
+                    loc.clone(),
+                ) else {
                     continue;
                 };
                 out.push(
                     finding
                         .resource(&flow.address)
-                        .related(role.loc.clone(), format!("the session length of `{}`", role.instance.address))
-                        .related(role.granted_by.clone(), format!("members of `{group}` may assume it by this policy")),
+                        .related(
+                            role.loc.clone(),
+                            format!("the session length of `{}`", role.instance.address),
+                        )
+                        .related(
+                            role.granted_by.clone(),
+                            format!("members of `{group}` may assume it by this policy"),
+                        ),
                 );
             }
         }
@@ -49,14 +67,26 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         if let Some(session) = cx.config.aws_max_session {
-            if let Some(finding) = compare(cx, longest, session, "`[session] aws_max_session` in symguard.toml", loc.clone()) {
+            if let Some(finding) = compare(
+                cx,
+                longest,
+                session,
+                "`[session] aws_max_session` in symguard.toml",
+                loc.clone(),
+            ) {
                 out.push(finding.resource(&flow.address));
             }
         }
     }
 }
 
-fn compare(cx: &Context, access: u64, session: u64, whose: &str, loc: crate::source::Loc) -> Option<Finding> {
+fn compare(
+    cx: &Context,
+    access: u64,
+    session: u64,
+    whose: &str,
+    loc: crate::source::Loc,
+) -> Option<Finding> {
     let (a, s) = (duration::format(access), duration::format(session));
     let (message, label) = if access > session {
         (
@@ -71,11 +101,9 @@ fn compare(cx: &Context, access: u64, session: u64, whose: &str, loc: crate::sou
     } else {
         return None;
     };
-    Some(
-        cx.finding(&RULE, loc, message)
-            .label(label)
-            .help(format!("align the two: offer durations up to {s}, or set the session length to {a}")),
-    )
+    Some(cx.finding(&RULE, loc, message).label(label).help(format!(
+        "align the two: offer durations up to {s}, or set the session length to {a}"
+    )))
 }
 
 fixture_test!();

@@ -4,7 +4,8 @@ use crate::finding::{Finding, Severity};
 pub const RULE: Rule = Rule {
     name: "strategy-integration",
     severity: Severity::Error,
-    summary: "an `aws_iam` strategy whose `integration_id` is not a `permission_context` integration",
+    summary:
+        "an `aws_iam` strategy whose `integration_id` is not a `permission_context` integration",
     doc: include_str!("../../rules/strategy-integration.md"),
     check,
 };
@@ -24,11 +25,17 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         let problem = if target.kind != "sym_integration" {
-            Some(format!("refers to `{}`, a {}", instance.address, target.kind))
+            Some(format!(
+                "refers to `{}`, a {}",
+                instance.address, target.kind
+            ))
         } else {
             match instance.body.attr("type").and_then(|a| a.value.as_str()) {
                 Some("permission_context") | None => None,
-                Some(other) => Some(format!("refers to `{}`, an integration of type `{other}`", instance.address)),
+                Some(other) => Some(format!(
+                    "refers to `{}`, an integration of type `{other}`",
+                    instance.address
+                )),
             }
         };
         if let Some(problem) = problem {

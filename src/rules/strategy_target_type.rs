@@ -12,11 +12,18 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (_, strategy) in cx.model.sym("sym_strategy", "aws_iam") {
-        let Some(attr) = strategy.body.attr("targets") else { continue };
+        let Some(attr) = strategy.body.attr("targets") else {
+            continue;
+        };
         for target in cx.model.strategy_targets(strategy) {
-            let TargetRef::Resource(resource, instance, value) = target else { continue };
+            let TargetRef::Resource(resource, instance, value) = target else {
+                continue;
+            };
             let problem = if resource.kind != "sym_target" {
-                format!("`{}` is a {}, not a sym_target", instance.address, resource.kind)
+                format!(
+                    "`{}` is a {}, not a sym_target",
+                    instance.address, resource.kind
+                )
             } else {
                 match instance.body.attr("type").and_then(|a| a.value.as_str()) {
                     Some("aws_iam_group") | None => continue,
@@ -33,7 +40,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .resource(&strategy.address)
                 .help("list only `sym_target`s of type `aws_iam_group` here, or move this target to a strategy of its own type");
             if let Some(type_attr) = instance.body.attr("type") {
-                finding = finding.related(type_attr.expr_loc.clone(), "the target's type is set here");
+                finding =
+                    finding.related(type_attr.expr_loc.clone(), "the target's type is set here");
             }
             out.push(finding);
         }

@@ -10,7 +10,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-const HELP: &str = "set `settings = { iam_group = \"<the IAM group's name>\" }`, e.g. `aws_iam_group.<name>.name`";
+const HELP: &str =
+    "set `settings = { iam_group = \"<the IAM group's name>\" }`, e.g. `aws_iam_group.<name>.name`";
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (resource, target) in cx.model.sym("sym_target", "aws_iam_group") {
@@ -21,16 +22,23 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .help(HELP)
         };
         let Some(settings) = target.body.attr("settings") else {
-            out.push(finding(resource.loc.clone(), format!("`{}` has no `settings.iam_group`", target.address)));
+            out.push(finding(
+                resource.loc.clone(),
+                format!("`{}` has no `settings.iam_group`", target.address),
+            ));
             continue;
         };
-        let Some(map) = settings.value.as_map() else { continue };
+        let Some(map) = settings.value.as_map() else {
+            continue;
+        };
         match map.get("iam_group") {
             None => out.push(finding(
                 settings.expr_loc.clone(),
                 format!("the settings of `{}` have no `iam_group`", target.address),
             )),
-            Some(group) if group.as_str().is_some_and(|g| g.trim().is_empty()) || group.is_null() => {
+            Some(group)
+                if group.as_str().is_some_and(|g| g.trim().is_empty()) || group.is_null() =>
+            {
                 let mut f = finding(
                     value_loc(settings, group),
                     format!("`{}` has an empty `settings.iam_group`", target.address),

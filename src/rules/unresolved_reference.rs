@@ -47,9 +47,15 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         for (loc, reference) in walker.found {
             out.push(
-                cx.finding(&RULE, loc, format!("`{reference}` is not declared in this module"))
-                    .label("not declared")
-                    .help(format!("declare `{reference}` in this directory, or fix the name")),
+                cx.finding(
+                    &RULE,
+                    loc,
+                    format!("`{reference}` is not declared in this module"),
+                )
+                .label("not declared")
+                .help(format!(
+                    "declare `{reference}` in this directory, or fix the name"
+                )),
             );
         }
     }
@@ -72,7 +78,11 @@ impl Walker<'_> {
             match block.ident.as_str() {
                 // `ignore_changes` lists attribute names, not references.
                 "lifecycle" => {
-                    for attr in block.body.attributes().filter(|a| a.key.as_str() != "ignore_changes") {
+                    for attr in block
+                        .body
+                        .attributes()
+                        .filter(|a| a.key.as_str() != "ignore_changes")
+                    {
                         self.expr(&attr.value);
                     }
                 }
@@ -121,7 +131,8 @@ impl Walker<'_> {
                         self.expr(&f.collection_expr);
                         let before = self.bound.len();
                         self.bound.push(f.value_var.as_str().to_string());
-                        self.bound.extend(f.key_var.as_ref().map(|k| k.as_str().to_string()));
+                        self.bound
+                            .extend(f.key_var.as_ref().map(|k| k.as_str().to_string()));
                         self.template(&f.template);
                         self.bound.truncate(before);
                     }
@@ -182,7 +193,8 @@ impl Walker<'_> {
                 self.expr(&f.intro.collection_expr);
                 let before = self.bound.len();
                 self.bound.push(f.intro.value_var.as_str().to_string());
-                self.bound.extend(f.intro.key_var.as_ref().map(|k| k.as_str().to_string()));
+                self.bound
+                    .extend(f.intro.key_var.as_ref().map(|k| k.as_str().to_string()));
                 if let Some(k) = &f.key_expr {
                     self.expr(k);
                 }
@@ -192,7 +204,10 @@ impl Walker<'_> {
                 }
                 self.bound.truncate(before);
             }
-            Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
+            Expression::Null(_)
+            | Expression::Bool(_)
+            | Expression::Number(_)
+            | Expression::String(_) => {}
         }
     }
 
@@ -202,12 +217,17 @@ impl Walker<'_> {
         }
         let d = self.decls;
         let missing = match (root, attrs) {
-            ("var", [name, ..]) => (!d.variables.contains_key(*name)).then(|| format!("var.{name}")),
-            ("local", [name, ..]) => (!d.locals.contains_key(*name)).then(|| format!("local.{name}")),
-            ("module", [name, ..]) => (!d.modules.contains_key(*name)).then(|| format!("module.{name}")),
-            ("data", [kind, name, ..]) => {
-                (!d.data.contains_key(&format!("{kind}.{name}"))).then(|| format!("data.{kind}.{name}"))
+            ("var", [name, ..]) => {
+                (!d.variables.contains_key(*name)).then(|| format!("var.{name}"))
             }
+            ("local", [name, ..]) => {
+                (!d.locals.contains_key(*name)).then(|| format!("local.{name}"))
+            }
+            ("module", [name, ..]) => {
+                (!d.modules.contains_key(*name)).then(|| format!("module.{name}"))
+            }
+            ("data", [kind, name, ..]) => (!d.data.contains_key(&format!("{kind}.{name}")))
+                .then(|| format!("data.{kind}.{name}")),
             ("path" | "terraform" | "count" | "each" | "self", _) => None,
             (kind, [name, ..]) => {
                 let address = format!("{kind}.{name}");
