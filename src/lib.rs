@@ -14,6 +14,7 @@ pub mod rules;
 pub mod source;
 
 use config::{ConfigError, ConfigResolver};
+use eval::{Inputs, VarArg};
 use finding::Finding;
 use load::LoadError;
 use rayon::prelude::*;
@@ -24,6 +25,26 @@ pub struct CheckOptions {
     pub paths: Vec<PathBuf>,
     /// `--config FILE`; otherwise each module uses its nearest `symguard.toml`.
     pub config: Option<PathBuf>,
+    /// `--var-file` and `--var`, in command-line order.
+    pub vars: Vec<VarOption>,
+    /// `TF_VAR_name` environment variables as (name, value).
+    pub env: Vec<(String, String)>,
+}
+
+pub enum VarOption {
+    File(PathBuf),
+    Assign(String, String),
+}
+
+impl CheckOptions {
+    pub fn new(paths: Vec<PathBuf>) -> CheckOptions {
+        CheckOptions {
+            paths,
+            config: None,
+            vars: Vec::new(),
+            env: Vec::new(),
+        }
+    }
 }
 
 pub struct CheckReport {
@@ -38,6 +59,7 @@ pub struct CheckReport {
 pub enum Error {
     Load(LoadError),
     Config(ConfigError),
+    VarFile(String),
 }
 
 impl fmt::Display for Error {
@@ -45,6 +67,7 @@ impl fmt::Display for Error {
         match self {
             Error::Load(e) => e.fmt(f),
             Error::Config(e) => e.fmt(f),
+            Error::VarFile(message) => f.write_str(message),
         }
     }
 }
@@ -63,28 +86,61 @@ impl From<ConfigError> for Error {
     }
 }
 
-/// `symguard check`: every Terraform module under the paths, each evaluated and checked in
-/// parallel.
+/// Reads `--var-file`s; one that does not parse stops the run, as in Terraform.
+fn inputs(options: &CheckOptions) -> Result<Inputs, Error> {
+    let mut args = Vec::new();
+    for var in &options.vars {
+        args.push(match var {
+            VarOption::Assign(name, value) => VarArg::Assign(name.clone(), value.clone()),
+            VarOption::File(path) => {
+                let file = load::parse_file(path)?;
+                if let Err(e) = &file.body {
+                    let (line, column) = e.loc.start();
+                    return Err(Error::VarFile(format!(
+                        "{}:{line}:{column}: {}",
+                        file.source.display, e.message
+                    )));
+                }
+                VarArg::File(file)
+            }
+        });
+    }
+    Ok(Inputs {
+        env: options.env.clone(),
+        args,
+    })
+}
+
+/// `symguard check`: every root module under the paths (with the modules it calls),
+/// evaluated and checked in parallel.
 pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
-    let modules = load::load(&options.paths)?;
+    let workspace = load::load(&options.paths)?;
+    let inputs = inputs(options)?;
+    let roots = workspace.roots();
     let mut resolver = ConfigResolver::new(options.config.as_deref())?;
-    let configs = modules
+    let configs = roots
         .iter()
-        .map(|m| resolver.for_dir(&m.dir))
+        .map(|&root| resolver.for_dir(&workspace.modules[root].dir))
         .collect::<Result<Vec<_>, _>>()?;
-    let results: Vec<(Vec<Finding>, usize)> = modules
+    let results: Vec<(Vec<Finding>, usize)> = roots
         .par_iter()
         .zip(configs)
-        .map(|(module, config)| {
-            let model = model::Model::build(module);
+        .map(|(&root, config)| {
+            let model = model::Model::build(&workspace, root, &inputs);
             let resources = model.resources.iter().map(|r| r.instances.len()).sum();
             (rules::run(&model, &config), resources)
         })
         .collect();
-    let files = modules.iter().map(|m| m.all_files().count()).sum();
+    let files = workspace
+        .modules
+        .iter()
+        .map(|m| m.all_files().count())
+        .sum();
     let resources = results.iter().map(|(_, n)| n).sum();
     let mut findings: Vec<Finding> = results.into_iter().flat_map(|(f, _)| f).collect();
     findings.sort_by_cached_key(Finding::sort_key);
+    // A module called from two roots reports the same defect through each: once is enough.
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     Ok(CheckReport {
         findings,
         files,

@@ -12,6 +12,10 @@ use std::sync::Arc;
 /// One directory of Terraform files.
 pub struct ModuleDir {
     pub dir: PathBuf,
+    /// The directory with symlinks and `..` resolved: how calls find it.
+    pub canonical: PathBuf,
+    /// Under a PATH argument, rather than reached only through a module call.
+    pub scanned: bool,
     /// The directory as reached from the argument, `.` for the current one.
     pub display: String,
     /// `*.tf` files, sorted by name.
@@ -74,14 +78,25 @@ fn is_tfvars(name: &str) -> bool {
     name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
 }
 
-/// `./envs/a.tf` and `envs/a.tf` are the same path for a reader.
-fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy();
-    let s = s.strip_prefix("./").unwrap_or(&s);
-    if s.is_empty() {
-        ".".to_string()
-    } else {
-        s.to_string()
+/// `./envs/a.tf` and `envs/a.tf` are the same path for a reader, and so are
+/// `envs/prod/../../modules/x` and `modules/x`.
+pub fn display_path(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for part in path.components() {
+        use std::path::Component;
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if parts.last().is_some_and(|p| p != "..") => {
+                parts.pop();
+            }
+            Component::RootDir => parts.push(String::new()),
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    match parts.as_slice() {
+        [] => ".".to_string(),
+        [root] if root.is_empty() => "/".to_string(),
+        _ => parts.join("/"),
     }
 }
 
@@ -169,33 +184,150 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, LoadError> {
     Ok(ParsedFile { source, body })
 }
 
-/// Walks `paths` and parses every Terraform file in parallel.
-pub fn load(paths: &[PathBuf]) -> Result<Vec<ModuleDir>, LoadError> {
-    let dirs = discover(paths)?;
-    dirs.into_par_iter()
-        .map(|(dir, mut files)| {
-            files.sort_by_key(|p| tfvars_order(p));
-            let parsed = files
-                .par_iter()
-                .map(|p| parse_file(p))
-                .collect::<Result<Vec<_>, _>>()?;
-            let (tfvars, files) = parsed.into_iter().partition(|f| {
-                is_tfvars(
-                    &f.source
-                        .path
-                        .file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy(),
-                )
-            });
-            Ok(ModuleDir {
-                display: display_path(&dir),
-                dir,
-                files,
-                tfvars,
+/// Every module directory of a run: those under the PATH arguments, then those reached
+/// only through local module calls.
+pub struct Workspace {
+    pub modules: Vec<ModuleDir>,
+}
+
+impl Workspace {
+    /// The directory a local module call (`source = "./..."` or `"../..."`) names.
+    pub fn called_module(&self, caller: &ModuleDir, source: &str) -> Option<usize> {
+        let dir = local_source(source)?;
+        let canonical = std::fs::canonicalize(caller.dir.join(dir)).ok()?;
+        self.modules.iter().position(|m| m.canonical == canonical)
+    }
+
+    /// The modules to check as roots: every scanned directory that no other module calls.
+    /// A module called from a root is checked through that call, with the caller's inputs.
+    /// Directories that call each other with no root above them are roots too, so that
+    /// nothing scanned goes unchecked.
+    pub fn roots(&self) -> Vec<usize> {
+        let calls: Vec<Vec<usize>> = self
+            .modules
+            .iter()
+            .map(|m| {
+                local_calls(m)
+                    .iter()
+                    .filter_map(|source| self.called_module(m, source))
+                    .collect()
             })
-        })
-        .collect()
+            .collect();
+        let called = |i: usize| {
+            calls
+                .iter()
+                .enumerate()
+                .any(|(j, c)| j != i && c.contains(&i))
+        };
+        let mut roots: Vec<usize> = (0..self.modules.len())
+            .filter(|&i| self.modules[i].scanned && !called(i))
+            .collect();
+        loop {
+            let mut reached = vec![false; self.modules.len()];
+            let mut stack = roots.clone();
+            while let Some(i) = stack.pop() {
+                if !std::mem::replace(&mut reached[i], true) {
+                    stack.extend(&calls[i]);
+                }
+            }
+            match (0..self.modules.len()).find(|&i| self.modules[i].scanned && !reached[i]) {
+                Some(unreached) => roots.push(unreached),
+                None => return roots,
+            }
+        }
+    }
+}
+
+/// A module source that is a local directory: Terraform recognises them by `./` or `../`.
+pub fn local_source(source: &str) -> Option<&str> {
+    (source.starts_with("./") || source.starts_with("../")).then_some(source)
+}
+
+fn load_dir(dir: PathBuf, mut files: Vec<PathBuf>, scanned: bool) -> Result<ModuleDir, LoadError> {
+    files.sort_by_key(|p| tfvars_order(p));
+    let parsed = files
+        .par_iter()
+        .map(|p| parse_file(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (tfvars, files) = parsed.into_iter().partition(|f| {
+        is_tfvars(
+            &f.source
+                .path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy(),
+        )
+    });
+    Ok(ModuleDir {
+        display: display_path(&dir),
+        canonical: std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone()),
+        scanned,
+        dir,
+        files,
+        tfvars,
+    })
+}
+
+/// The Terraform files directly in `dir`, for a module reached through a call.
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let io = |e: std::io::Error| LoadError::Io {
+        path: dir.to_path_buf(),
+        error: e.to_string(),
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".tf") && entry.file_type().map_err(io)?.is_file() {
+            files.push(entry.path());
+        }
+    }
+    Ok(files)
+}
+
+/// The `source` of every `module` block naming a local directory. Terraform requires
+/// `source` to be a literal string, so this is exact.
+pub fn local_calls(module: &ModuleDir) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in &module.files {
+        let Ok(body) = &file.body else { continue };
+        for block in body.get_blocks("module") {
+            let source = block
+                .body
+                .get_attribute("source")
+                .and_then(|a| a.value.as_str());
+            if let Some(source) = source.and_then(local_source) {
+                out.push(source.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Walks `paths`, parses every Terraform file in parallel, then loads the directories
+/// that local module calls reach outside the paths.
+pub fn load(paths: &[PathBuf]) -> Result<Workspace, LoadError> {
+    let dirs = discover(paths)?;
+    let mut modules = dirs
+        .into_par_iter()
+        .map(|(dir, files)| load_dir(dir, files, true))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut next = 0;
+    while next < modules.len() {
+        for source in local_calls(&modules[next]) {
+            let dir = modules[next].dir.join(&source);
+            // A call to a directory that does not exist is reported by the rules.
+            let Ok(canonical) = std::fs::canonicalize(&dir) else {
+                continue;
+            };
+            if canonical.is_dir() && !modules.iter().any(|m| m.canonical == canonical) {
+                let files = list_dir(&dir)?;
+                modules.push(load_dir(dir, files, false)?);
+            }
+        }
+        next += 1;
+    }
+    Ok(Workspace { modules })
 }
 
 /// `terraform.tfvars` sorts before `*.auto.tfvars`; otherwise by file name.

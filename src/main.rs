@@ -1,10 +1,10 @@
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use symguard::finding::Severity;
 use symguard::report::{human, json};
-use symguard::{rules, CheckOptions};
+use symguard::{rules, CheckOptions, VarOption};
 
 /// Policy-as-code validator for Sym's AWS IAM access configuration.
 #[derive(Parser)]
@@ -31,6 +31,12 @@ enum Command {
         /// When to color the human output (auto: on a terminal, unless NO_COLOR is set).
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
+        /// Set a root module variable, as `terraform -var` (repeatable).
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+        /// Read root module variables from a tfvars file, as `terraform -var-file` (repeatable).
+        #[arg(long = "var-file", value_name = "FILE")]
+        var_files: Vec<PathBuf>,
     },
     /// List the rules: name, default severity, summary.
     Rules,
@@ -74,7 +80,11 @@ const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match cli.command {
         Command::Check {
             paths,
@@ -82,13 +92,24 @@ fn main() -> ExitCode {
             fail_on,
             config,
             color,
+            vars,
+            var_files,
         } => {
             let paths = if paths.is_empty() {
                 vec![PathBuf::from(".")]
             } else {
                 paths
             };
-            let report = match symguard::check(&CheckOptions { paths, config }) {
+            let check_matches = matches.subcommand_matches("check");
+            let options = CheckOptions {
+                paths,
+                config,
+                vars: in_command_line_order(check_matches, vars, var_files),
+                env: std::env::vars()
+                    .filter_map(|(k, v)| Some((k.strip_prefix("TF_VAR_")?.to_string(), v)))
+                    .collect(),
+            };
+            let report = match symguard::check(&options) {
                 Ok(report) => report,
                 Err(e) => return fail(&e.to_string()),
             };
@@ -143,6 +164,41 @@ fn main() -> ExitCode {
             )),
         },
     }
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// `--var` and `--var-file` in the order they were given: Terraform applies them in
+/// command-line order, later ones winning.
+fn in_command_line_order(
+    matches: Option<&clap::ArgMatches>,
+    vars: Vec<(String, String)>,
+    files: Vec<PathBuf>,
+) -> Vec<VarOption> {
+    let indices = |id: &str| -> Vec<usize> {
+        matches
+            .and_then(|m| m.indices_of(id))
+            .map(|i| i.collect())
+            .unwrap_or_default()
+    };
+    let mut ordered: Vec<(usize, VarOption)> = indices("vars")
+        .into_iter()
+        .zip(vars)
+        .map(|(i, (name, value))| (i, VarOption::Assign(name, value)))
+        .chain(
+            indices("var_files")
+                .into_iter()
+                .zip(files)
+                .map(|(i, file)| (i, VarOption::File(file))),
+        )
+        .collect();
+    ordered.sort_by_key(|(i, _)| *i);
+    ordered.into_iter().map(|(_, v)| v).collect()
 }
 
 fn fail(message: &str) -> ExitCode {

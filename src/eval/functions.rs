@@ -243,28 +243,8 @@ fn read_file(module: &ModuleDir, path: &str) -> Result<Value, String> {
         return Ok(Value::unknown(Source::Function("file".into())));
     }
     let text = std::fs::read_to_string(&full).map_err(|e| format!("file({path:?}): {e}"))?;
-    let display = if std::path::Path::new(path).is_absolute() {
-        path.to_string()
-    } else {
-        normalize(&format!("{}/{}", module.display, path))
-    };
+    let display = crate::load::display_path(&std::path::Path::new(&module.display).join(path));
     let source = SourceFile::new(display, full, text);
     let loc = Loc::new(&source, 0..source.text.len());
     Ok(Value::string(source.text.clone(), Some(loc)))
-}
-
-/// Removes `.` and `a/..` steps so `envs/./impl.py` reads `envs/impl.py`.
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "." | "" if !parts.is_empty() => {}
-            "." => {}
-            ".." if parts.last().is_some_and(|p| *p != "..") => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join("/")
 }

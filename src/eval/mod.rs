@@ -12,7 +12,7 @@
 pub mod functions;
 pub mod value;
 
-use crate::load::ModuleDir;
+use crate::load::{ModuleDir, Workspace};
 use crate::provider;
 use crate::source::{Loc, SourceFile};
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
@@ -22,6 +22,8 @@ use hcl_edit::Span;
 use indexmap::IndexMap;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 pub use value::{Kind, Source, Unknown, Value};
 
@@ -96,6 +98,21 @@ impl<'m> Decls<'m> {
                     }
                     ("output", Some(name), _) => {
                         decls.outputs.entry(name).or_insert(decl);
+                    }
+                    // A `check` block may declare a data source scoped to its assertions.
+                    ("check", _, _) => {
+                        for inner in block.body.get_blocks("data") {
+                            if let [kind, name] = inner.labels.as_slice() {
+                                let decl = Decl {
+                                    file: &file.source,
+                                    block: inner,
+                                };
+                                decls
+                                    .data
+                                    .entry(format!("{}.{}", kind.as_str(), name.as_str()))
+                                    .or_insert(decl);
+                            }
+                        }
                     }
                     ("locals", _, _) => {
                         for attr in block.body.attributes() {
@@ -194,6 +211,37 @@ enum Slot<T> {
     Done(T),
 }
 
+/// A reference cycle found while evaluating: locals that depend on themselves, a module
+/// that calls itself, a module input that needs the module's own output.
+#[derive(Clone, Debug)]
+pub struct Cycle {
+    pub loc: Loc,
+    pub message: String,
+}
+
+/// Values for a root module's variables from outside the configuration, in Terraform's
+/// precedence: `TF_VAR_*` < `terraform.tfvars` < `*.auto.tfvars` < `-var-file` and `-var`
+/// in command-line order.
+#[derive(Default)]
+pub struct Inputs {
+    /// `TF_VAR_name` environment variables, as (name, raw value).
+    pub env: Vec<(String, String)>,
+    pub args: Vec<VarArg>,
+}
+
+pub enum VarArg {
+    /// `--var-file FILE`, parsed.
+    File(crate::load::ParsedFile),
+    /// `--var NAME=VALUE`
+    Assign(String, String),
+}
+
+/// The instances of one module call.
+pub struct ModuleInstances<'w> {
+    pub expansion: Expansion,
+    pub instances: Vec<Scope<'w>>,
+}
+
 /// Per-expression context: the file the expression is in and the names bound around it.
 #[derive(Clone)]
 struct Cx<'a> {
@@ -228,56 +276,149 @@ impl<'a> Cx<'a> {
     }
 }
 
-/// One module instance being evaluated.
-pub struct Scope<'m> {
-    pub module: &'m ModuleDir,
-    pub decls: Decls<'m>,
+/// One module instance being evaluated: a root module, or a module call's instance.
+pub struct Scope<'w> {
+    workspace: &'w Workspace,
+    pub module: &'w ModuleDir,
+    /// The root module: `file()` paths are relative to it, as Terraform's working directory.
+    root: &'w ModuleDir,
+    pub decls: Decls<'w>,
+    /// Address prefix of this instance: empty for a root, `module.flow.` for a child.
+    pub prefix: String,
     variables: HashMap<String, Value>,
     /// `path.module` as Terraform gives it: relative to the root module, `.` for the root.
     path_module: String,
+    /// Workspace indexes of the modules from the root to here, to catch recursion.
+    stack: Vec<usize>,
     locals: RefCell<HashMap<String, Slot<Value>>>,
     resources: RefCell<HashMap<String, Slot<EvaluatedResource>>>,
-    depth: RefCell<usize>,
+    children: RefCell<HashMap<String, Slot<Rc<ModuleInstances<'w>>>>>,
+    depth: Rc<RefCell<usize>>,
+    pub cycles: RefCell<Vec<Cycle>>,
 }
 
-impl<'m> Scope<'m> {
-    /// A root module: variables take their defaults, then `terraform.tfvars`, then
-    /// `*.auto.tfvars` in lexical order; a variable with no value is unknown.
-    pub fn root(module: &'m ModuleDir) -> Scope<'m> {
-        let decls = Decls::collect(module);
-        let mut variables = HashMap::new();
-        let empty = Scope::bare(module);
-        for (name, decl) in &decls.variables {
-            let value = match decl.block.body.get_attribute("default") {
-                Some(attr) => empty.eval_root(&attr.value, decl.file),
-                None => Value::unknown(Source::Variable(name.clone())),
-            };
-            variables.insert(name.clone(), value);
+impl<'w> Scope<'w> {
+    /// A root module with its variables bound from defaults, then `inputs` in Terraform's
+    /// precedence; a variable with no value is unknown.
+    pub fn root(workspace: &'w Workspace, index: usize, inputs: &Inputs) -> Scope<'w> {
+        let module = &workspace.modules[index];
+        let mut scope = Scope::new(
+            workspace,
+            index,
+            module,
+            String::new(),
+            ".".into(),
+            vec![index],
+            Rc::default(),
+        );
+        let mut given: Vec<(String, Value)> = Vec::new();
+        for (name, raw) in &inputs.env {
+            given.push((
+                name.clone(),
+                scope.raw_variable(name, raw, &format!("TF_VAR_{name}")),
+            ));
         }
         for file in &module.tfvars {
-            let Ok(body) = &file.body else { continue };
-            for attr in body.attributes() {
-                let value = empty.eval_root(&attr.value, &file.source);
-                variables.insert(attr.key.as_str().to_string(), value);
+            given.extend(scope.tfvars_values(file));
+        }
+        for arg in &inputs.args {
+            match arg {
+                VarArg::File(file) => given.extend(scope.tfvars_values(file)),
+                VarArg::Assign(name, raw) => given.push((
+                    name.clone(),
+                    scope.raw_variable(name, raw, &format!("--var {name}")),
+                )),
             }
         }
-        Scope {
-            variables,
-            decls,
-            ..empty
+        for (name, value) in given {
+            // Values for variables this root does not declare belong to other roots.
+            if scope.decls.variables.contains_key(&name) {
+                scope.variables.insert(name, value);
+            }
         }
+        scope
     }
 
-    fn bare(module: &'m ModuleDir) -> Scope<'m> {
-        Scope {
+    fn new(
+        workspace: &'w Workspace,
+        index: usize,
+        root: &'w ModuleDir,
+        prefix: String,
+        path_module: String,
+        stack: Vec<usize>,
+        depth: Rc<RefCell<usize>>,
+    ) -> Scope<'w> {
+        let module = &workspace.modules[index];
+        let mut scope = Scope {
+            workspace,
             module,
-            decls: Decls::default(),
+            root,
+            decls: Decls::collect(module),
+            prefix,
             variables: HashMap::new(),
-            path_module: ".".to_string(),
+            path_module,
+            stack,
             locals: RefCell::default(),
             resources: RefCell::default(),
-            depth: RefCell::new(0),
+            children: RefCell::default(),
+            depth,
+            cycles: RefCell::default(),
+        };
+        let defaults: Vec<(String, Value)> = scope
+            .decls
+            .variables
+            .iter()
+            .map(|(name, decl)| {
+                let value = match decl.block.body.get_attribute("default") {
+                    Some(attr) => scope.eval_root(&attr.value, decl.file),
+                    None => Value::unknown(Source::Variable(format!("{}var.{name}", scope.prefix))),
+                };
+                (name.clone(), value)
+            })
+            .collect();
+        scope.variables.extend(defaults);
+        scope
+    }
+
+    fn tfvars_values(&self, file: &crate::load::ParsedFile) -> Vec<(String, Value)> {
+        let Ok(body) = &file.body else {
+            return Vec::new();
+        };
+        body.attributes()
+            .map(|attr| {
+                (
+                    attr.key.as_str().to_string(),
+                    self.eval_root(&attr.value, &file.source),
+                )
+            })
+            .collect()
+    }
+
+    /// A value given as text (`TF_VAR_x`, `--var x=...`): Terraform takes it literally for
+    /// a primitive type, and parses it as an expression for a collection type.
+    fn raw_variable(&self, name: &str, raw: &str, shown_as: &str) -> Value {
+        let source = SourceFile::new(
+            shown_as.to_string(),
+            PathBuf::from(shown_as),
+            raw.to_string(),
+        );
+        let type_ = self
+            .decls
+            .variables
+            .get(name)
+            .and_then(|d| d.block.body.get_attribute("type"));
+        let primitive = type_.is_none_or(|t| {
+            matches!(
+                t.value.as_variable().map(|v| v.as_str()),
+                Some("string" | "number" | "bool")
+            )
+        });
+        if !primitive {
+            if let Ok(expr) = hcl_edit::parser::parse_expr(raw) {
+                return self.eval_root(&expr, &source);
+            }
         }
+        Value::string(raw, Some(Loc::new(&source, 0..raw.len())))
     }
 
     /// Evaluates an expression outside any iteration; errors become unknown values.
@@ -288,13 +429,14 @@ impl<'m> Scope<'m> {
             .at(cx.loc(expr.span()))
     }
 
-    /// Evaluates a `module` block's arguments (`source`, `version` and the inputs).
+    /// Evaluates a `module` block's arguments (`source`, `version` and the inputs). Calls
+    /// with `count` or `for_each` are evaluated per instance by `module_instances`.
     pub fn module_args(&self, decl: &Decl) -> Body {
-        self.eval_body(&decl.block.body, &Cx::new(decl.file), None)
-    }
-
-    pub fn into_decls(self) -> Decls<'m> {
-        self.decls
+        self.eval_body(
+            &decl.block.body,
+            &Cx::new(decl.file),
+            Some(("module", false)),
+        )
     }
 
     /// Evaluates a resource (or data source, with `data.` prefix) into its instances.
@@ -316,7 +458,15 @@ impl<'m> Scope<'m> {
             .borrow_mut()
             .insert(address.to_string(), Slot::InProgress);
         let kind = decl.block.labels[0].as_str();
-        let evaluated = self.expand(address, kind, is_data, decl);
+        let full_address = format!("{}{address}", self.prefix);
+        let (expansion, instances) = self.expand(&full_address, decl, |address, cx| Instance {
+            body: self.eval_body(&decl.block.body, cx, Some((kind, is_data))),
+            address,
+        });
+        let evaluated = EvaluatedResource {
+            expansion,
+            instances,
+        };
         self.resources
             .borrow_mut()
             .insert(address.to_string(), Slot::Done(evaluated.clone()));
@@ -324,41 +474,35 @@ impl<'m> Scope<'m> {
         Some(evaluated)
     }
 
-    fn expand(&self, address: &str, kind: &str, is_data: bool, decl: Decl) -> EvaluatedResource {
+    /// Expands a block by its `count` or `for_each` into instances made by `make`, each
+    /// given its address and the context binding `count` or `each`.
+    fn expand<T>(
+        &self,
+        address: &str,
+        decl: Decl,
+        make: impl Fn(String, &Cx) -> T,
+    ) -> (Expansion, Vec<T>) {
         let cx = Cx::new(decl.file);
         let body = &decl.block.body;
-        let instance = |address: String, cx: &Cx| Instance {
-            body: self.eval_body(body, cx, Some((kind, is_data))),
-            address,
-        };
         if let Some(count) = body.get_attribute("count") {
             let count = self.eval(&count.value, &cx).ok();
             let Some(n) = count.as_ref().and_then(Value::as_number) else {
-                return EvaluatedResource {
-                    expansion: Expansion::Unknown,
-                    instances: Vec::new(),
-                };
+                return (Expansion::Unknown, Vec::new());
             };
             let instances = (0..n.max(0.0) as usize)
                 .map(|i| {
                     let index = Value::new(Kind::Number(i as f64), None);
                     let count =
                         Value::new(Kind::Object([("index".to_string(), index)].into()), None);
-                    instance(format!("{address}[{i}]"), &cx.bind("count", count))
+                    make(format!("{address}[{i}]"), &cx.bind("count", count))
                 })
                 .collect();
-            return EvaluatedResource {
-                expansion: Expansion::Count,
-                instances,
-            };
+            return (Expansion::Count, instances);
         }
         if let Some(for_each) = body.get_attribute("for_each") {
             let collection = self.eval(&for_each.value, &cx).ok();
             let Some(entries) = collection.as_ref().and_then(for_each_entries) else {
-                return EvaluatedResource {
-                    expansion: Expansion::Unknown,
-                    instances: Vec::new(),
-                };
+                return (Expansion::Unknown, Vec::new());
             };
             let instances = entries
                 .into_iter()
@@ -373,31 +517,25 @@ impl<'m> Scope<'m> {
                         ),
                         None,
                     );
-                    instance(format!("{address}[{key:?}]"), &cx.bind("each", each))
+                    make(format!("{address}[{key:?}]"), &cx.bind("each", each))
                 })
                 .collect();
-            return EvaluatedResource {
-                expansion: Expansion::ForEach,
-                instances,
-            };
+            return (Expansion::ForEach, instances);
         }
-        EvaluatedResource {
-            expansion: Expansion::Single,
-            instances: vec![instance(address.to_string(), &cx)],
-        }
+        (Expansion::Single, vec![make(address.to_string(), &cx)])
     }
 
     /// The value a reference to the resource yields: an instance, a list or a map of them.
     fn resource_value(&self, address: &str) -> Value {
         let Some(resource) = self.resource(address) else {
-            return Value::unknown(Source::Cycle(address.to_string()));
+            return Value::unknown(Source::Cycle(format!("{}{address}", self.prefix)));
         };
+        let kind = address
+            .trim_start_matches("data.")
+            .split('.')
+            .next()
+            .unwrap_or("");
         let instance_value = |i: &Instance| {
-            let kind = address
-                .trim_start_matches("data.")
-                .split('.')
-                .next()
-                .unwrap_or("");
             let mut attrs = i.body.to_value();
             provider::add_known_attributes(kind, &mut attrs);
             Value::new(
@@ -408,28 +546,118 @@ impl<'m> Scope<'m> {
                 None,
             )
         };
-        match resource.expansion {
-            Expansion::Single => instance_value(&resource.instances[0]),
-            Expansion::Count => Value::new(
-                Kind::List(resource.instances.iter().map(instance_value).collect()),
-                None,
-            ),
-            Expansion::ForEach => Value::new(
-                Kind::Object(
-                    resource
-                        .instances
-                        .iter()
-                        .map(|i| (instance_key(&i.address), instance_value(i)))
-                        .collect(),
-                ),
-                None,
-            ),
-            Expansion::Unknown => Value::unknown(Source::Resource(Arc::from(address))),
+        collect_instances(
+            &resource.expansion,
+            resource
+                .instances
+                .iter()
+                .map(|i| (i.address.as_str(), instance_value(i))),
+            || {
+                Value::unknown(Source::Resource(Arc::from(format!(
+                    "{}{address}",
+                    self.prefix
+                ))))
+            },
+        )
+    }
+
+    /// The instances of a local module call, evaluated once. `None` for a registry module,
+    /// a missing directory, or a call that is part of a cycle.
+    pub fn module_instances(&self, name: &str) -> Option<Rc<ModuleInstances<'w>>> {
+        let decl = *self.decls.modules.get(name)?;
+        let source = decl.block.body.get_attribute("source")?.value.as_str()?;
+        let index = self.workspace.called_module(self.module, source)?;
+        let call_loc = decl.header_loc();
+        if self.stack.contains(&index) {
+            self.record_cycle(call_loc, format!("module `{name}` calls `{source}`, which is already being evaluated: a module cannot call itself"));
+            return None;
+        }
+        match self.children.borrow().get(name) {
+            Some(Slot::Done(instances)) => return Some(Rc::clone(instances)),
+            Some(Slot::InProgress) => {
+                self.record_cycle(
+                    call_loc,
+                    format!("the inputs of module `{name}` depend on its own outputs"),
+                );
+                return None;
+            }
+            None => {}
+        }
+        if !self.enter() {
+            return None;
+        }
+        self.children
+            .borrow_mut()
+            .insert(name.to_string(), Slot::InProgress);
+        let address = format!("{}module.{name}", self.prefix);
+        let path_module = crate::load::display_path(&Path::new(&self.path_module).join(source));
+        let mut stack = self.stack.clone();
+        stack.push(index);
+        let (expansion, instances) = self.expand(&address, decl, |address, cx| {
+            let mut child = Scope::new(
+                self.workspace,
+                index,
+                self.root,
+                format!("{address}."),
+                path_module.clone(),
+                stack.clone(),
+                Rc::clone(&self.depth),
+            );
+            let args = self.eval_body(&decl.block.body, cx, Some(("module", false)));
+            for (key, attr) in args.attrs {
+                if child.decls.variables.contains_key(&key) {
+                    child.variables.insert(key, attr.value);
+                }
+            }
+            child
+        });
+        let instances = Rc::new(ModuleInstances {
+            expansion,
+            instances,
+        });
+        self.children
+            .borrow_mut()
+            .insert(name.to_string(), Slot::Done(Rc::clone(&instances)));
+        self.leave();
+        Some(instances)
+    }
+
+    /// `module.NAME`: the outputs of a local module, or an unknown that names the call.
+    fn module_value(&self, name: &str) -> Value {
+        let address = format!("{}module.{name}", self.prefix);
+        let Some(instances) = self.module_instances(name) else {
+            return Value::unknown(Source::ModuleOutput(address));
+        };
+        collect_instances(
+            &instances.expansion,
+            instances.instances.iter().map(|child| {
+                let outputs = child
+                    .decls
+                    .outputs
+                    .iter()
+                    .filter_map(|(name, decl)| {
+                        let attr = decl.block.body.get_attribute("value")?;
+                        Some((name.clone(), child.eval_root(&attr.value, decl.file)))
+                    })
+                    .collect();
+                (
+                    child.prefix.trim_end_matches('.'),
+                    Value::new(Kind::Object(outputs), None),
+                )
+            }),
+            || Value::unknown(Source::ModuleOutput(address.clone())),
+        )
+    }
+
+    fn record_cycle(&self, loc: Loc, message: String) {
+        let mut cycles = self.cycles.borrow_mut();
+        if !cycles.iter().any(|c| c.message == message) {
+            cycles.push(Cycle { loc, message });
         }
     }
 
-    /// Evaluates a block body; `resource` names the resource type so that meta-arguments
-    /// are left out.
+    /// Evaluates a block body; `resource` names the resource type (or `module`) so that
+    /// meta-arguments are left out.
     fn eval_body(&self, body: &SyntaxBody, cx: &Cx, resource: Option<(&str, bool)>) -> Body {
         let mut out = Body::default();
         for attr in body.attributes() {
@@ -607,7 +835,7 @@ impl<'m> Scope<'m> {
                         args.push(value);
                     }
                 }
-                return functions::call(name, args, self.module, origin);
+                return functions::call(name, args, self.root, origin);
             }
             Expression::Traversal(t) => return self.traversal(&t.expr, &t.operators, cx),
             Expression::UnaryOp(op) => {
@@ -807,12 +1035,14 @@ impl<'m> Scope<'m> {
                     }
                     ("path", Some("cwd"), _) => (Value::string(".", None), 1),
                     ("module", Some(name), _) => {
-                        let source = if self.decls.modules.contains_key(name) {
-                            Source::ModuleOutput(name.to_string())
+                        if self.decls.modules.contains_key(name) {
+                            (self.module_value(name), 1)
                         } else {
-                            Source::Undeclared(format!("module.{name}"))
-                        };
-                        (Value::unknown(source), 1)
+                            (
+                                Value::unknown(Source::Undeclared(format!("module.{name}"))),
+                                1,
+                            )
+                        }
                     }
                     ("data", Some(kind), Some(name)) => {
                         let address = format!("data.{kind}.{name}");
@@ -871,6 +1101,28 @@ impl<'m> Scope<'m> {
             };
         }
         Ok(value)
+    }
+}
+
+/// The value of an expanded block: the one instance, a list (`count`) or a map
+/// (`for_each`) of them, or `unknown()` when the expansion is not known.
+fn collect_instances<'a>(
+    expansion: &Expansion,
+    mut instances: impl Iterator<Item = (&'a str, Value)>,
+    unknown: impl FnOnce() -> Value,
+) -> Value {
+    match expansion {
+        Expansion::Single => instances.next().map_or_else(unknown, |(_, v)| v),
+        Expansion::Count => Value::new(Kind::List(instances.map(|(_, v)| v).collect()), None),
+        Expansion::ForEach => Value::new(
+            Kind::Object(
+                instances
+                    .map(|(address, v)| (instance_key(address), v))
+                    .collect(),
+            ),
+            None,
+        ),
+        Expansion::Unknown => unknown(),
     }
 }
 

@@ -44,7 +44,8 @@ pub struct Unknown {
 pub enum Source {
     /// A computed attribute of a resource or data source, e.g. `sym_target.x` (`.id`).
     Resource(Arc<str>),
-    /// An output of a called module, e.g. `module.iam_connector`.
+    /// An output of a module that is not evaluated (a registry module), by the call's
+    /// address, e.g. `module.iam_connector`.
     ModuleOutput(String),
     /// A variable with no default and no value given.
     Variable(String),
@@ -359,8 +360,8 @@ impl fmt::Display for Unknown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.source {
             Source::Resource(a) => write!(f, "{a}")?,
-            Source::ModuleOutput(m) => write!(f, "module.{m}")?,
-            Source::Variable(v) => write!(f, "var.{v}")?,
+            Source::ModuleOutput(m) => write!(f, "{m}")?,
+            Source::Variable(v) => write!(f, "{v}")?,
             Source::Undeclared(r) => write!(f, "{r} (not declared)")?,
             Source::Function(name) => write!(f, "{name}(...)")?,
             Source::Encoded(_) => write!(f, "jsonencode(...)")?,

@@ -6,9 +6,9 @@ pub mod iam;
 
 use crate::duration;
 use crate::eval::{
-    Attr, Body, Decls, EvaluatedResource, Expansion, Instance, Scope, Source, Value,
+    Attr, Body, Cycle, EvaluatedResource, Expansion, Inputs, Instance, Scope, Source, Value,
 };
-use crate::load::ModuleDir;
+use crate::load::{local_source, ModuleDir, Workspace};
 use crate::provider;
 use crate::source::Loc;
 
@@ -26,8 +26,12 @@ pub struct Resource {
 /// A `module` block.
 pub struct ModuleCall {
     pub name: String,
+    /// `module.flow`, or `module.flow.module.connector` inside a called module.
+    pub address: String,
     pub loc: Loc,
     pub args: Body,
+    /// A local `source` that names no directory.
+    pub missing_dir: bool,
 }
 
 impl ModuleCall {
@@ -88,76 +92,101 @@ impl GroupPattern {
     }
 }
 
-pub struct Model<'m> {
-    pub module: &'m ModuleDir,
-    pub decls: Decls<'m>,
+/// One root module with every module it calls, flattened: resources carry their full
+/// address (`module.flow.sym_target.groups["ops"]`).
+pub struct Model<'w> {
+    /// The module directories evaluated, the root first.
+    pub dirs: Vec<&'w ModuleDir>,
     /// Managed resources in declaration order.
     pub resources: Vec<Resource>,
     pub data: Vec<Resource>,
     pub calls: Vec<ModuleCall>,
+    pub cycles: Vec<Cycle>,
 }
 
-impl<'m> Model<'m> {
-    /// Evaluates a root module and builds its model.
-    pub fn build(module: &'m ModuleDir) -> Model<'m> {
-        let scope = Scope::root(module);
-        let evaluate = |address: &str, decl: &crate::eval::Decl, kind: &str, name: &str| {
+impl<'w> Model<'w> {
+    /// Evaluates a root module and the modules it calls, and builds its model.
+    pub fn build(workspace: &'w Workspace, root: usize, inputs: &Inputs) -> Model<'w> {
+        let scope = Scope::root(workspace, root, inputs);
+        let mut model = Model {
+            dirs: Vec::new(),
+            resources: Vec::new(),
+            data: Vec::new(),
+            calls: Vec::new(),
+            cycles: Vec::new(),
+        };
+        model.collect(workspace, &scope);
+        model
+    }
+
+    fn collect(&mut self, workspace: &'w Workspace, scope: &Scope<'w>) {
+        if !self.dirs.iter().any(|d| std::ptr::eq(*d, scope.module)) {
+            self.dirs.push(scope.module);
+        }
+        let decls = &scope.decls;
+        let declared = decls
+            .resources
+            .iter()
+            .map(|(key, decl)| (key.clone(), decl, false))
+            .chain(
+                decls
+                    .data
+                    .iter()
+                    .map(|(key, decl)| (format!("data.{key}"), decl, true)),
+            );
+        for (key, decl, is_data) in declared {
             let EvaluatedResource {
                 expansion,
                 instances,
-            } = scope.resource(address).unwrap_or(EvaluatedResource {
+            } = scope.resource(&key).unwrap_or(EvaluatedResource {
                 expansion: Expansion::Unknown,
                 instances: Vec::new(),
             });
-            Resource {
+            let (kind, name) = key
+                .trim_start_matches("data.")
+                .split_once('.')
+                .unwrap_or_default();
+            let resource = Resource {
                 kind: kind.to_string(),
                 name: name.to_string(),
-                address: address.to_string(),
+                address: format!("{}{key}", scope.prefix),
                 loc: decl.header_loc(),
                 expansion,
                 instances,
+            };
+            if is_data {
+                self.data.push(resource);
+            } else {
+                self.resources.push(resource);
             }
-        };
-        let resources = scope
-            .decls
-            .resources
-            .iter()
-            .map(|(address, decl)| {
-                let (kind, name) = address.split_once('.').unwrap_or_default();
-                evaluate(address, decl, kind, name)
-            })
-            .collect();
-        let data = scope
-            .decls
-            .data
-            .iter()
-            .map(|(key, decl)| {
-                let (kind, name) = key.split_once('.').unwrap_or_default();
-                evaluate(&format!("data.{key}"), decl, kind, name)
-            })
-            .collect();
-        let calls = scope
-            .decls
-            .modules
-            .iter()
-            .map(|(name, decl)| ModuleCall {
-                name: name.clone(),
-                loc: decl.header_loc(),
-                args: scope.module_args(decl),
-            })
-            .collect();
-        Model {
-            module,
-            resources,
-            data,
-            calls,
-            decls: scope.into_decls(),
         }
+        for (name, decl) in &decls.modules {
+            let args = scope.module_args(decl);
+            let missing_dir = args
+                .attr("source")
+                .and_then(|a| a.value.as_str())
+                .and_then(local_source)
+                .is_some_and(|source| workspace.called_module(scope.module, source).is_none());
+            self.calls.push(ModuleCall {
+                name: name.clone(),
+                address: format!("{}module.{name}", scope.prefix),
+                loc: decl.header_loc(),
+                args,
+                missing_dir,
+            });
+            if let Some(instances) = scope.module_instances(name) {
+                for child in &instances.instances {
+                    self.collect(workspace, child);
+                }
+            }
+        }
+        self.cycles.extend(scope.cycles.borrow().iter().cloned());
     }
 
-    /// True when every file of the module parsed: only then is a missing declaration missing.
+    /// True when every file of every module parsed: only then is a missing declaration
+    /// missing.
     pub fn is_complete(&self) -> bool {
-        self.module.is_complete()
+        self.dirs.iter().all(|d| d.is_complete())
     }
 
     pub fn instances<'a>(
@@ -212,10 +241,10 @@ impl<'m> Model<'m> {
         let settings = &integration.body.attr("settings")?.value;
         let unknown = settings.as_unknown()?;
         match &*unknown.source {
-            Source::ModuleOutput(name) if unknown.path == ["settings"] => self
+            Source::ModuleOutput(address) if unknown.path == ["settings"] => self
                 .calls
                 .iter()
-                .find(|c| &c.name == name && c.is_connector()),
+                .find(|c| &c.address == address && c.is_connector()),
             _ => None,
         }
     }

@@ -55,7 +55,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             if patterns.iter().any(|p| p.matches(path, name)) {
                 continue;
             }
-            if !reported.insert((target.address.clone(), connector.name.clone())) {
+            if !reported.insert((target.address.clone(), connector.address.clone())) {
                 continue;
             }
             let scope = patterns
@@ -69,8 +69,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     &RULE,
                     value_loc(settings, group),
                     format!(
-                        "the IAM group `{shown}` of `{}` is outside the scope of `module.{}` ({scope}): Sym cannot add anyone to it",
-                        target.address, connector.name
+                        "the IAM group `{shown}` of `{}` is outside the scope of `{}` ({scope}): Sym cannot add anyone to it",
+                        target.address, connector.address
                     ),
                 )
                 .label("outside the connector's group_config")

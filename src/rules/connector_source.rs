@@ -12,7 +12,7 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for call in cx.model.calls.iter().filter(|c| c.is_connector()) {
-        let address = format!("module.{}", call.name);
+        let address = &call.address;
         let Some(source) = call.args.attr("source") else {
             continue;
         };
@@ -25,7 +25,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     format!("`{address}` uses the deprecated `{DEPRECATED_CONNECTOR_SOURCE}`"),
                 )
                 .label("deprecated source")
-                .resource(&address)
+                .resource(address)
                 .help(format!(
                     "use `source = \"{CONNECTOR_SOURCE}\"` with `version = \">= 2.0.0\"`"
                 )),
@@ -37,7 +37,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             None => out.push(
                 cx.finding(&RULE, source.expr_loc.clone(), format!("`{address}` has no version constraint, so releases below 2.0.0 are allowed"))
                     .label("no version")
-                    .resource(&address)
+                    .resource(address)
                     .help(help),
             ),
             Some(version) => {
@@ -46,7 +46,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     out.push(
                         cx.finding(&RULE, version.expr_loc.clone(), format!("the version constraint `{text}` of `{address}` admits releases below 2.0.0"))
                             .label("admits 1.x")
-                            .resource(&address)
+                            .resource(address)
                             .help(help),
                     );
                 }

@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for file in cx.model.module.all_files() {
+    for file in cx.model.dirs.iter().flat_map(|d| d.all_files()) {
         if let Err(error) = &file.body {
             out.push(
                 cx.finding(&RULE, error.loc.clone(), format!("this file does not parse: {}", error.message))

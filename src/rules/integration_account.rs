@@ -54,7 +54,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .model
             .calls
             .iter()
-            .any(|c| &c.name == connector && c.is_connector())
+            .any(|c| &c.address == connector && c.is_connector())
         {
             continue;
         }
@@ -82,12 +82,12 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     cx.finding(
                         &RULE,
                         external.expr_loc.clone(),
-                        format!("the `external_id` of `{address}` is `{unknown}`, not the account of `module.{connector}` whose settings it uses"),
+                        format!("the `external_id` of `{address}` is `{unknown}`, not the account of `{connector}` whose settings it uses"),
                     )
                     .label("not the connector's account")
                     .resource(address)
                     .related(settings.expr_loc.clone(), "the settings come from here")
-                    .help(format!("set `external_id = module.{connector}.settings.account_id`")),
+                    .help(format!("set `external_id = {connector}.settings.account_id`")),
                 );
             }
         }

@@ -23,7 +23,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         .calls
         .iter()
         .filter(|c| c.is_connector())
-        .map(|c| (format!("module.{}", c.name), &c.args));
+        .map(|c| (c.address.clone(), &c.args));
     for (address, body) in sym.chain(connectors) {
         let mut attrs: Vec<(&str, &Attr)> =
             body.attrs.iter().map(|(k, a)| (k.as_str(), a)).collect();

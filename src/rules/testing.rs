@@ -10,11 +10,8 @@ use std::path::PathBuf;
 pub fn fixture_report(rule: &str) -> String {
     let run = |kind: &str| {
         let path = PathBuf::from(format!("fixtures/{rule}/{kind}"));
-        check(&CheckOptions {
-            paths: vec![path],
-            config: None,
-        })
-        .unwrap_or_else(|e| panic!("fixtures/{rule}/{kind}: {e}"))
+        check(&CheckOptions::new(vec![path]))
+            .unwrap_or_else(|e| panic!("fixtures/{rule}/{kind}: {e}"))
     };
     let fail = run("fail");
     assert!(

@@ -21,10 +21,32 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     if !cx.model.is_complete() {
         return;
     }
-    for file in &cx.model.module.files {
+    for call in cx.model.calls.iter().filter(|c| c.missing_dir) {
+        let Some(source) = call.args.attr("source") else {
+            continue;
+        };
+        out.push(
+            cx.finding(
+                &RULE,
+                source.expr_loc.clone(),
+                format!("the source of `{}` is not a directory", call.address),
+            )
+            .label("no such directory")
+            .resource(&call.address)
+            .help("point `source` at the module's directory, relative to this one"),
+        );
+    }
+    for dir in &cx.model.dirs {
+        walk_dir(cx, dir, out);
+    }
+}
+
+fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, out: &mut Vec<Finding>) {
+    let decls = Decls::collect(dir);
+    for file in &dir.files {
         let Ok(body) = &file.body else { continue };
         let mut walker = Walker {
-            decls: &cx.model.decls,
+            decls: &decls,
             file: &file.source,
             bound: Vec::new(),
             found: Vec::new(),
