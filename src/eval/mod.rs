@@ -748,12 +748,14 @@ impl<'w> Scope<'w> {
         let Some((file, attr)) = self.decls.locals.get(name) else {
             return Value::unknown(Source::Undeclared(format!("local.{name}")));
         };
-        match self.locals.borrow().get(name) {
+        let in_progress = match self.locals.borrow().get(name) {
             Some(Slot::Done(v)) => return v.clone(),
-            Some(Slot::InProgress) => {
-                return Value::unknown(Source::Cycle(format!("local.{name}")))
-            }
-            None => {}
+            Some(Slot::InProgress) => true,
+            None => false,
+        };
+        if in_progress {
+            self.record_cycle(Loc::of(file, attr.span()), format!("`local.{name}` depends on itself"));
+            return Value::unknown(Source::Cycle(format!("local.{name}")));
         }
         if !self.enter() {
             return Value::unknown(Source::Cycle(format!("local.{name}")));

@@ -28,6 +28,7 @@ mod connector_source;
 mod deescalation;
 mod duplicate_name;
 mod duration_value;
+mod evaluation_cycle;
 mod hcl_syntax;
 mod integration_account;
 mod max_duration;
@@ -71,6 +72,7 @@ impl Context<'_> {
 pub const CATALOGUE: &[&Rule] = &[
     &hcl_syntax::RULE,
     &unresolved_reference::RULE,
+    &evaluation_cycle::RULE,
     &duplicate_name::RULE,
     &strategy_integration::RULE,
     &strategy_target_type::RULE,
