@@ -754,7 +754,10 @@ impl<'w> Scope<'w> {
             None => false,
         };
         if in_progress {
-            self.record_cycle(Loc::of(file, attr.span()), format!("`local.{name}` depends on itself"));
+            self.record_cycle(
+                Loc::of(file, attr.span()),
+                format!("`local.{name}` depends on itself"),
+            );
             return Value::unknown(Source::Cycle(format!("local.{name}")));
         }
         if !self.enter() {

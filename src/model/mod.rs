@@ -355,7 +355,11 @@ pub fn value_loc(attr: &Attr, value: &Value) -> Loc {
 }
 
 /// Where a value came from, when that is outside the attribute (a variable default, a
-/// tfvars entry): worth a related label.
+/// tfvars entry, a module call's argument): worth a related label.
 pub fn value_origin_elsewhere(attr: &Attr, value: &Value) -> Option<Loc> {
-    value.from.clone().filter(|o| !attr.expr_loc.contains(o))
+    value
+        .from
+        .clone()
+        .or_else(|| value.origin.clone())
+        .filter(|o| !attr.expr_loc.contains(o))
 }

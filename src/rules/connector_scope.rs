@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::model::{value_loc, TargetRef};
+use crate::model::TargetRef;
 use std::collections::HashSet;
 
 pub const RULE: Rule = Rule {
@@ -65,9 +65,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .join(", ");
             let shown = path.map_or(name.to_string(), |p| format!("{p}{name}"));
             let mut finding = cx
-                .finding(
+                .finding_at_value(
                     &RULE,
-                    value_loc(settings, group),
+                    settings,
+                    group,
                     format!(
                         "the IAM group `{shown}` of `{}` is outside the scope of `{}` ({scope}): Sym cannot add anyone to it",
                         target.address, connector.address

@@ -2,7 +2,7 @@ use super::{Context, Rule};
 use crate::duration;
 use crate::eval::{Attr, Value};
 use crate::finding::{Finding, Severity};
-use crate::model::{value_loc, PromptField};
+use crate::model::PromptField;
 
 pub const RULE: Rule = Rule {
     name: "duration-value",
@@ -30,7 +30,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     ),
                 };
                 out.push(
-                    cx.finding(&RULE, value_loc(attr, value), problem)
+                    cx.finding_at_value(&RULE, attr, value, problem)
                         .label("not a duration")
                         .resource(&flow.address)
                         .help("write durations as a number and a unit: 30m, 1h, 12h, 1d, 1w (or combined, 1h30m)"),

@@ -1,7 +1,7 @@
 use super::{Context, Rule};
 use crate::duration;
 use crate::finding::{Finding, Severity};
-use crate::model::{value_loc, FlowDurations, TargetRef};
+use crate::model::{FlowDurations, TargetRef};
 
 pub const RULE: Rule = Rule {
     name: "max-duration",
@@ -50,9 +50,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         );
         match FlowDurations::of(flow) {
             FlowDurations::Bounded(longest, value, attr) if longest > max => out.push(
-                cx.finding(
+                                cx.finding_at_value(
                     &RULE,
-                    value_loc(attr, value),
+                    attr,
+                    value,
                     format!(
                         "`{}` allows {} of access to `{target}`, above the maximum of {} for targets matching `{pattern}`",
                         flow.address,

@@ -6,8 +6,9 @@
 //! failed to parse (the declaration may be in that file).
 
 use crate::config::Config;
+use crate::eval::{Attr, Value};
 use crate::finding::{Finding, Severity};
-use crate::model::Model;
+use crate::model::{value_loc, value_origin_elsewhere, Model};
 use crate::source::Loc;
 
 /// Each rule's test: its fixtures behave and its report matches the snapshot.
@@ -65,6 +66,23 @@ pub struct Context<'a> {
 impl Context<'_> {
     pub fn finding(&self, rule: &Rule, loc: Loc, message: impl Into<String>) -> Finding {
         Finding::new(rule.name, rule.severity, loc, message)
+    }
+
+    /// A finding about a value inside an attribute: located at the value, with a related
+    /// location where the value was written when that is elsewhere (a tfvars entry, a
+    /// variable default, a module call's argument).
+    pub fn finding_at_value(
+        &self,
+        rule: &Rule,
+        attr: &Attr,
+        value: &Value,
+        message: impl Into<String>,
+    ) -> Finding {
+        let finding = self.finding(rule, value_loc(attr, value), message);
+        match value_origin_elsewhere(attr, value) {
+            Some(origin) => finding.related(origin, "the value comes from here"),
+            None => finding,
+        }
     }
 }
 

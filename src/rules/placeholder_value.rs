@@ -1,7 +1,6 @@
 use super::{Context, Rule};
 use crate::eval::{Attr, Kind, Value};
 use crate::finding::{Finding, Severity};
-use crate::model::{value_loc, value_origin_elsewhere};
 
 pub const RULE: Rule = Rule {
     name: "placeholder-value",
@@ -43,21 +42,19 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .into_iter()
                 .find_map(|v| Some((v, placeholder(v.as_str()?)?)))
             {
-                let mut finding = cx
-                    .finding(
+                out.push(
+                    cx.finding_at_value(
                         &RULE,
-                        value_loc(attr, value),
+                        attr,
+                        value,
                         format!(
                             "`{key}` of `{address}` still holds the placeholder `{placeholder}`"
                         ),
                     )
                     .label("placeholder")
                     .resource(&address)
-                    .help("replace the placeholder with the real value before applying");
-                if let Some(origin) = value_origin_elsewhere(attr, value) {
-                    finding = finding.related(origin, "the placeholder is written here");
-                }
-                out.push(finding);
+                    .help("replace the placeholder with the real value before applying"),
+                );
             }
         }
     }

@@ -1,6 +1,5 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::model::{value_loc, value_origin_elsewhere};
 
 pub const RULE: Rule = Rule {
     name: "target-iam-group",
@@ -39,14 +38,17 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             Some(group)
                 if group.as_str().is_some_and(|g| g.trim().is_empty()) || group.is_null() =>
             {
-                let mut f = finding(
-                    value_loc(settings, group),
-                    format!("`{}` has an empty `settings.iam_group`", target.address),
-                );
-                if let Some(origin) = value_origin_elsewhere(settings, group) {
-                    f = f.related(origin, "the empty value comes from here");
-                }
-                out.push(f);
+                out.push(
+                    cx.finding_at_value(
+                        &RULE,
+                        settings,
+                        group,
+                        format!("`{}` has an empty `settings.iam_group`", target.address),
+                    )
+                    .label("no IAM group")
+                    .resource(&target.address)
+                    .help(HELP),
+                )
             }
             Some(_) => {}
         }

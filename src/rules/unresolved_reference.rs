@@ -65,6 +65,16 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, out: &mut Vec<Finding>) 
                 bound.push("each".to_string());
             }
             walker.bound = bound;
+            if block.ident.as_str() == "variable" {
+                // `type` is a type constraint (`map(string)`), not an expression.
+                for attr in block.body.attributes().filter(|a| a.key.as_str() != "type") {
+                    walker.expr(&attr.value);
+                }
+                for inner in block.body.blocks() {
+                    walker.body(&inner.body);
+                }
+                continue;
+            }
             walker.body(&block.body);
         }
         for (loc, reference) in walker.found {

@@ -1,0 +1,242 @@
+//! Terraform evaluation as users see it through findings: local modules, for_each/count,
+//! variable precedence.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::Path;
+
+fn check_json(args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
+    let mut cmd = Command::cargo_bin("symguard").unwrap();
+    cmd.args(["check", "--format", "json", "--fail-on", "never"])
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// (rule, file, line, related (file, line)) of every finding.
+fn summary(doc: &serde_json::Value) -> Vec<(String, String, u64, Vec<(String, u64)>)> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let related = f["related"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .map(|r| {
+                            (
+                                r["file"].as_str().unwrap().to_string(),
+                                r["line"].as_u64().unwrap(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                related,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn module_repo_reports_each_real_defect_once_wherever_it_is_run_from() {
+    let module = "fixtures/modules-repo/modules/aws-iam-flow/main.tf".to_string();
+    let tfvars = "fixtures/modules-repo/environments/prod/terraform.tfvars".to_string();
+    let expected = vec![
+        (
+            "target-iam-group".to_string(),
+            module.clone(),
+            14,
+            vec![(tfvars.clone(), 3)],
+        ),
+        ("duration-value".to_string(), module, 52, vec![(tfvars, 6)]),
+    ];
+    for args in [
+        vec!["fixtures/modules-repo"],
+        vec!["fixtures/modules-repo/environments/prod"],
+        vec![
+            "fixtures/modules-repo/environments/prod",
+            "fixtures/modules-repo/modules/aws-iam-flow",
+        ],
+    ] {
+        let doc = check_json(&args, &[]);
+        assert_eq!(summary(&doc), expected, "check {args:?}");
+        assert_eq!(
+            doc["findings"][0]["resource"],
+            "module.iam_flow.sym_target.this[\"billing\"]"
+        );
+    }
+}
+
+#[test]
+fn uncalled_module_is_checked_standalone_with_unknown_inputs() {
+    // Without a caller, `var.targets` is unknown: nothing can be said, so nothing is.
+    let doc = check_json(&["fixtures/modules-repo/modules/aws-iam-flow"], &[]);
+    assert_eq!(summary(&doc), vec![]);
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    fs::create_dir_all(dir.join(name).parent().unwrap()).unwrap();
+    fs::write(dir.join(name), text).unwrap();
+}
+
+/// The IAM group a target ends up with, read from the `target-name` note.
+fn resolved_group(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut all = vec![dir.to_str().unwrap()];
+    all.extend(args);
+    let doc = check_json(&all, env);
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "target-name")
+        .unwrap_or_else(|| panic!("no target-name finding: {doc}"));
+    let message = finding["message"].as_str().unwrap();
+    message.rsplit('`').nth(1).unwrap().to_string()
+}
+
+#[test]
+fn variables_follow_terraform_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "main.tf",
+        r#"
+variable "group" {
+  default = "from-default"
+}
+
+resource "sym_target" "t" {
+  type     = "aws_iam_group"
+  name     = "t"
+  settings = { iam_group = var.group }
+}
+"#,
+    );
+    assert_eq!(resolved_group(d, &[], &[]), "from-default");
+    assert_eq!(
+        resolved_group(d, &[], &[("TF_VAR_group", "from-env")]),
+        "from-env"
+    );
+    write(d, "terraform.tfvars", "group = \"from-tfvars\"\n");
+    assert_eq!(
+        resolved_group(d, &[], &[("TF_VAR_group", "from-env")]),
+        "from-tfvars"
+    );
+    write(d, "b.auto.tfvars", "group = \"from-auto-b\"\n");
+    write(d, "a.auto.tfvars", "group = \"from-auto-a\"\n");
+    assert_eq!(resolved_group(d, &[], &[]), "from-auto-b");
+    write(d, "extra/prod.tfvars", "group = \"from-var-file\"\n");
+    let file = d.join("extra/prod.tfvars");
+    let file = file.to_str().unwrap();
+    assert_eq!(
+        resolved_group(d, &["--var-file", file], &[]),
+        "from-var-file"
+    );
+    assert_eq!(
+        resolved_group(d, &["--var", "group=from-cli", "--var-file", file], &[]),
+        "from-var-file"
+    );
+    assert_eq!(
+        resolved_group(d, &["--var-file", file, "--var", "group=from-cli"], &[]),
+        "from-cli"
+    );
+}
+
+#[test]
+fn collection_variables_from_the_command_line_are_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "main.tf",
+        r#"
+variable "groups" {
+  type = list(string)
+}
+
+resource "sym_target" "t" {
+  type     = "aws_iam_group"
+  name     = "t"
+  settings = { iam_group = var.groups[1] }
+}
+"#,
+    );
+    assert_eq!(
+        resolved_group(d, &["--var", r#"groups=["a", "b"]"#], &[]),
+        "b"
+    );
+    assert_eq!(
+        resolved_group(d, &[], &[("TF_VAR_groups", r#"["x", "y"]"#)]),
+        "y"
+    );
+}
+
+#[test]
+fn module_outputs_flow_back_to_the_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "root/main.tf",
+        r#"
+module "groups" {
+  source = "../groups"
+  team   = "ops"
+}
+
+resource "sym_target" "t" {
+  type     = "aws_iam_group"
+  name     = "t"
+  settings = { iam_group = module.groups.admin_group }
+}
+"#,
+    );
+    write(
+        d,
+        "groups/main.tf",
+        r#"
+variable "team" {}
+
+resource "aws_iam_group" "admin" {
+  name = "${var.team}-admins"
+  path = "/sym/"
+}
+
+output "admin_group" {
+  value = aws_iam_group.admin.name
+}
+"#,
+    );
+    assert_eq!(resolved_group(&d.join("root"), &[], &[]), "ops-admins");
+}
+
+#[test]
+fn a_var_file_that_does_not_parse_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.tf", "");
+    write(dir.path(), "bad.tfvars", "group = \n");
+    let out = Command::cargo_bin("symguard")
+        .unwrap()
+        .args(["check", dir.path().to_str().unwrap(), "--var-file"])
+        .arg(dir.path().join("bad.tfvars"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.tfvars:1:"));
+}
