@@ -10,6 +10,8 @@
 //! yields an unknown value instead of a loop.
 
 pub mod functions;
+#[cfg(test)]
+mod tests;
 pub mod value;
 
 use crate::load::{ModuleDir, Workspace};

@@ -1,0 +1,235 @@
+//! Evaluation of each construct and function, and how unknowns propagate.
+
+use super::*;
+use crate::load;
+
+/// Evaluates `expr` as `local.result` in a module that also declares `var.unknown` (no
+/// value) and `var.list`, `var.map`; renders the result as JSON, or `unknown(<source>)`.
+fn eval(expr: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+variable "unknown" {{}}
+variable "list" {{ default = ["a", "b", "c"] }}
+variable "map" {{ default = {{ x = 1, y = 2 }} }}
+resource "aws_iam_group" "g" {{
+  name = "ops"
+}}
+locals {{
+  result = {expr}
+}}
+"#
+    );
+    std::fs::write(dir.path().join("main.tf"), text).unwrap();
+    std::fs::write(dir.path().join("impl.py"), "print('hi')\n").unwrap();
+    let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
+    let scope = Scope::root(&workspace, 0, &Inputs::default());
+    render(&scope.local("result"))
+}
+
+fn render(value: &Value) -> String {
+    match value.as_unknown() {
+        Some(u) => format!("unknown({u})"),
+        None => value
+            .to_json()
+            .map_or("<partly unknown>".into(), |j| j.to_string()),
+    }
+}
+
+#[test]
+fn literals_templates_and_operators() {
+    for (expr, expected) in [
+        (r#""a${1 + 2}b""#, r#""a3b""#),
+        ("<<-EOT\n    x\n    EOT", r#""x\n""#),
+        (r#""%{if true}yes%{else}no%{endif}""#, r#""yes""#),
+        (r#""%{for s in var.list}${s}%{endfor}""#, r#""abc""#),
+        ("10 / 4 * 2 - 1", "4"),
+        ("7 % 3", "1"),
+        ("-(2)", "-2"),
+        ("!false && (1 < 2) || false", "true"),
+        ("1 == 1.0", "true"),
+        (r#""a" != "b""#, "true"),
+        ("3 >= 4", "false"),
+        ("true ? \"y\" : \"n\"", r#""y""#),
+        ("var.list[1]", r#""b""#),
+        ("var.map.y", "2"),
+        (r#"var.map["x"]"#, "1"),
+        (
+            "[for s in var.list : upper(s) if s != \"b\"]",
+            r#"["A","C"]"#,
+        ),
+        ("{for k, v in var.map : v => k}", r#"{"1":"x","2":"y"}"#),
+        (
+            "{for s in [\"a\", \"b\", \"a\"] : s => s...}",
+            r#"{"a":["a","a"],"b":["b"]}"#,
+        ),
+        ("[{ id = 1 }, { id = 2 }][*].id", "[1,2]"),
+        ("aws_iam_group.g.name", r#""ops""#),
+        ("aws_iam_group.g.path", r#""/""#),
+        ("aws_iam_group.g.id", r#""ops""#),
+        ("path.module", r#"".""#),
+    ] {
+        assert_eq!(eval(expr), expected, "{expr}");
+    }
+}
+
+#[test]
+fn functions() {
+    for (expr, expected) in [
+        ("concat([1], [2, 3])", "[1,2,3]"),
+        ("merge({ a = 1 }, { b = 2 }, { a = 3 })", r#"{"a":3,"b":2}"#),
+        ("flatten([[1, [2]], 3])", "[1,2,3]"),
+        ("distinct([1, 2, 1])", "[1,2]"),
+        ("toset([\"a\", \"a\"])", r#"["a"]"#),
+        ("tolist([1])", "[1]"),
+        ("tomap({ a = 1 })", r#"{"a":1}"#),
+        ("keys(var.map)", r#"["x","y"]"#),
+        ("values(var.map)", "[1,2]"),
+        ("lookup(var.map, \"z\", 0)", "0"),
+        ("lookup(var.map, \"x\")", "1"),
+        ("element(var.list, 4)", r#""b""#),
+        ("length(var.list)", "3"),
+        ("length(\"héllo\")", "5"),
+        ("contains(var.list, \"c\")", "true"),
+        ("zipmap([\"a\", \"b\"], [1, 2])", r#"{"a":1,"b":2}"#),
+        ("coalesce(\"\", \"x\")", r#""x""#),
+        ("format(\"%s-%d%%\", \"a\", 5)", r#""a-5%""#),
+        ("join(\",\", var.list)", r#""a,b,c""#),
+        ("split(\",\", \"a,b\")", r#"["a","b"]"#),
+        ("lower(\"AB\")", r#""ab""#),
+        ("upper(\"ab\")", r#""AB""#),
+        ("title(\"ops admin\")", r#""Ops Admin""#),
+        ("replace(\"a-b\", \"-\", \"_\")", r#""a_b""#),
+        ("trimprefix(\"prod-ops\", \"prod-\")", r#""ops""#),
+        ("trimsuffix(\"ops-admin\", \"-admin\")", r#""ops""#),
+        ("startswith(\"prod-ops\", \"prod\")", "true"),
+        ("endswith(\"prod-ops\", \"prod\")", "false"),
+        ("jsonencode({ a = [1, \"x\"] })", r#""{\"a\":[1,\"x\"]}""#),
+        ("jsondecode(\"{\\\"a\\\": [1]}\")", r#"{"a":[1]}"#),
+        ("file(\"impl.py\")", r#""print('hi')\n""#),
+        ("try(var.map.nope, \"fallback\")", r#""fallback""#),
+        ("can(var.map.nope)", "false"),
+        ("can(var.map.x)", "true"),
+        ("max(1, 5, 3)", "5"),
+    ] {
+        assert_eq!(eval(expr), expected, "{expr}");
+    }
+}
+
+#[test]
+fn unknowns_propagate_and_remember_their_source() {
+    for (expr, expected) in [
+        ("var.unknown", "unknown(var.unknown)"),
+        ("concat([1], var.unknown)", "unknown(var.unknown)"),
+        ("[for s in var.unknown : s]", "unknown(var.unknown)"),
+        ("var.unknown ? 1 : 2", "unknown(var.unknown)"),
+        ("\"prefix-${var.unknown}\"", "unknown(var.unknown)"),
+        ("var.unknown.a.b", "unknown(var.unknown.a.b)"),
+        ("var.unknown + 1", "unknown(var.unknown)"),
+        ("aws_iam_group.g.arn", "unknown(aws_iam_group.g.arn)"),
+        ("module.nope.x", "unknown(module.nope (not declared).x)"),
+        ("nosuchfunction(1)", "unknown(nosuchfunction(...))"),
+        ("file(\"missing.py\")", "unknown(invalid expression (file(\"missing.py\"): No such file or directory (os error 2)))"),
+        ("try(var.unknown, 1)", "unknown(var.unknown)"),
+        // A known `false &&` decides the result whatever the other side is.
+        ("false && var.unknown", "false"),
+        ("true || var.unknown", "true"),
+        ("[1, var.unknown]", "<partly unknown>"),
+    ] {
+        assert_eq!(eval(expr), expected, "{expr}");
+    }
+}
+
+#[test]
+fn jsonencode_of_unknowns_keeps_the_structure() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"aws_iam_role\" \"r\" {\n  name = \"r\"\n}\nlocals {\n  doc = jsonencode({ Resource = aws_iam_role.r.arn })\n}\n",
+    )
+    .unwrap();
+    let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
+    let scope = Scope::root(&workspace, 0, &Inputs::default());
+    let doc = scope.local("doc");
+    let Some(Source::Encoded(inner)) = doc.as_unknown().map(|u| &*u.source) else {
+        panic!("expected an encoded unknown, got {doc:?}");
+    };
+    assert_eq!(
+        render(&inner.as_map().unwrap()["Resource"]),
+        "unknown(aws_iam_role.r.arn)"
+    );
+}
+
+#[test]
+fn count_and_for_each_expand_and_zero_means_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+variable "on" { default = false }
+resource "sym_target" "set" {
+  for_each = toset(["a", "b"])
+  name     = "t-${each.key}"
+}
+resource "sym_target" "map" {
+  for_each = { x = "X" }
+  name     = each.value
+}
+resource "sym_target" "counted" {
+  count = 2
+  name  = "c${count.index}"
+}
+resource "sym_target" "off" {
+  count = var.on ? 1 : 0
+  name  = "off"
+}
+"#,
+    )
+    .unwrap();
+    let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
+    let scope = Scope::root(&workspace, 0, &Inputs::default());
+    let names = |address: &str| -> Vec<(String, String)> {
+        scope
+            .resource(address)
+            .unwrap()
+            .instances
+            .iter()
+            .map(|i| {
+                (
+                    i.address.clone(),
+                    i.body
+                        .attr("name")
+                        .unwrap()
+                        .value
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+            .collect()
+    };
+    let pairs = |v: &[(&str, &str)]| {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names("sym_target.set"),
+        pairs(&[
+            ("sym_target.set[\"a\"]", "t-a"),
+            ("sym_target.set[\"b\"]", "t-b")
+        ])
+    );
+    assert_eq!(
+        names("sym_target.map"),
+        pairs(&[("sym_target.map[\"x\"]", "X")])
+    );
+    assert_eq!(
+        names("sym_target.counted"),
+        pairs(&[
+            ("sym_target.counted[0]", "c0"),
+            ("sym_target.counted[1]", "c1")
+        ])
+    );
+    assert_eq!(names("sym_target.off"), vec![]);
+}
