@@ -8,6 +8,7 @@ pub mod eval;
 pub mod finding;
 pub mod load;
 pub mod model;
+pub mod plan;
 pub mod provider;
 pub mod report;
 pub mod rules;
@@ -29,6 +30,8 @@ pub struct CheckOptions {
     pub vars: Vec<VarOption>,
     /// `TF_VAR_name` environment variables as (name, value).
     pub env: Vec<(String, String)>,
+    /// `--plan FILE`: check the JSON of `terraform show -json PLANFILE` instead of `paths`.
+    pub plan: Option<PathBuf>,
 }
 
 pub enum VarOption {
@@ -43,6 +46,7 @@ impl CheckOptions {
             config: None,
             vars: Vec::new(),
             env: Vec::new(),
+            plan: None,
         }
     }
 }
@@ -60,6 +64,7 @@ pub enum Error {
     Load(LoadError),
     Config(ConfigError),
     VarFile(String),
+    Plan(String),
 }
 
 impl fmt::Display for Error {
@@ -67,7 +72,7 @@ impl fmt::Display for Error {
         match self {
             Error::Load(e) => e.fmt(f),
             Error::Config(e) => e.fmt(f),
-            Error::VarFile(message) => f.write_str(message),
+            Error::VarFile(message) | Error::Plan(message) => f.write_str(message),
         }
     }
 }
@@ -114,6 +119,9 @@ fn inputs(options: &CheckOptions) -> Result<Inputs, Error> {
 /// `symguard check`: every root module under the paths (with the modules it calls),
 /// evaluated and checked in parallel.
 pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
+    if let Some(path) = &options.plan {
+        return check_plan(path, options);
+    }
     let workspace = load::load(&options.paths)?;
     let inputs = inputs(options)?;
     let roots = workspace.roots();
@@ -145,5 +153,23 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
         findings,
         files,
         resources,
+    })
+}
+
+/// `symguard check --plan FILE`: the same rules over the values of a Terraform plan.
+fn check_plan(path: &std::path::Path, options: &CheckOptions) -> Result<CheckReport, Error> {
+    let plan = plan::Plan::read(path).map_err(Error::Plan)?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let config = ConfigResolver::new(options.config.as_deref())?.for_dir(dir)?;
+    let model = plan.model();
+    let mut findings = rules::run(&model, &config);
+    findings.sort_by_cached_key(Finding::sort_key);
+    Ok(CheckReport {
+        resources: model.resources.iter().map(|r| r.instances.len()).sum(),
+        findings,
+        files: 1,
     })
 }

@@ -37,6 +37,9 @@ enum Command {
         /// Read root module variables from a tfvars file, as `terraform -var-file` (repeatable).
         #[arg(long = "var-file", value_name = "FILE")]
         var_files: Vec<PathBuf>,
+        /// Check the JSON of `terraform show -json PLANFILE` instead of PATHs.
+        #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+        plan: Option<PathBuf>,
     },
     /// List the rules: name, default severity, summary.
     Rules,
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
             color,
             vars,
             var_files,
+            plan,
         } => {
             let paths = if paths.is_empty() {
                 vec![PathBuf::from(".")]
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
                 env: std::env::vars()
                     .filter_map(|(k, v)| Some((k.strip_prefix("TF_VAR_")?.to_string(), v)))
                     .collect(),
+                plan,
             };
             let report = match symguard::check(&options) {
                 Ok(report) => report,

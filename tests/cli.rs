@@ -62,7 +62,20 @@ fn json_report_follows_the_schema() {
     );
     assert_eq!(first["resource"], "sym_target.ops");
     assert!(first["help"].as_str().unwrap().contains("group_config"));
-    assert_eq!(first["related"][0]["line"], 7);
+    let related: Vec<(u64, &str)> = first["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        related,
+        [
+            (20, "the value comes from here"),
+            (7, "the connector's scope is set here"),
+            (19, "this group has no `path`, so it lives at `/`")
+        ]
+    );
     assert_eq!(
         doc["summary"],
         serde_json::json!({"files": 1, "resources": 6, "errors": 2, "warnings": 0, "notes": 0})

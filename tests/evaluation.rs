@@ -22,8 +22,10 @@ fn check_json(args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// (rule, file, line, related (file, line)) of every finding.
-fn summary(doc: &serde_json::Value) -> Vec<(String, String, u64, Vec<(String, u64)>)> {
+/// A finding as (rule, file, line, related (file, line) pairs).
+type Located = (String, String, u64, Vec<(String, u64)>);
+
+fn summary(doc: &serde_json::Value) -> Vec<Located> {
     doc["findings"]
         .as_array()
         .unwrap()
@@ -239,4 +241,49 @@ fn a_var_file_that_does_not_parse_stops_the_run() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.tfvars:1:"));
+}
+
+#[test]
+fn a_plan_yields_the_findings_of_the_configuration_it_describes() {
+    let rules_and_resources = |doc: &serde_json::Value| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["resource"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let from_plan = check_json(&["--plan", "fixtures/plan/modules-repo.json"], &[]);
+    let from_config = check_json(&["fixtures/modules-repo"], &[]);
+    assert_eq!(
+        rules_and_resources(&from_plan),
+        rules_and_resources(&from_config)
+    );
+    assert_eq!(rules_and_resources(&from_plan).len(), 2);
+    // Located at the resource's entry in the plan file.
+    let finding = &from_plan["findings"][1];
+    assert_eq!(finding["file"], "fixtures/plan/modules-repo.json");
+    assert_eq!(finding["line"], 148);
+}
+
+#[test]
+fn a_file_that_is_not_a_plan_is_refused() {
+    let out = Command::cargo_bin("symguard")
+        .unwrap()
+        .args([
+            "check",
+            "--plan",
+            "fixtures/modules-repo/environments/prod/main.tf",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not plan JSON"));
 }

@@ -15,11 +15,30 @@ pub fn call(
     module: &ModuleDir,
     origin: Option<Loc>,
 ) -> Result<Value, String> {
-    // Every function here is strict in its arguments: an unknown argument, an unknown result.
-    if let Some(unknown) = args.iter().find_map(Value::first_unknown) {
-        if name != "jsonencode" {
-            return Ok(unknown.clone());
-        }
+    // An unknown argument gives an unknown result. Functions that only rearrange
+    // collections keep unknown elements (`concat([x.id], [y.id])` is a list of two unknown
+    // ids, as in Terraform); the others need every part of their arguments known.
+    let rearranges = matches!(
+        name,
+        "concat"
+            | "merge"
+            | "flatten"
+            | "tolist"
+            | "tomap"
+            | "keys"
+            | "values"
+            | "lookup"
+            | "element"
+            | "length"
+            | "zipmap"
+    );
+    let blocking = if rearranges {
+        args.iter().find(|a| a.is_unknown())
+    } else {
+        args.iter().find_map(Value::first_unknown)
+    };
+    if let Some(unknown) = blocking.filter(|_| name != "jsonencode") {
+        return Ok(unknown.clone());
     }
     let kind = match (name, args.as_slice()) {
         ("file", [path]) => return read_file(module, str_arg(path)?),

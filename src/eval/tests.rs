@@ -134,7 +134,13 @@ fn unknowns_propagate_and_remember_their_source() {
         // A known `false &&` decides the result whatever the other side is.
         ("false && var.unknown", "false"),
         ("true || var.unknown", "true"),
-        ("[1, var.unknown]", "<partly unknown>"),
+                ("[1, var.unknown]", "<partly unknown>"),
+        // Rearranging a collection keeps its unknown elements in place.
+        ("concat([var.unknown], [1])", "<partly unknown>"),
+        ("length(concat([var.unknown], [1]))", "2"),
+        ("keys({ a = var.unknown })", r#"["a"]"#),
+        ("join(\",\", [\"a\", var.unknown])", "unknown(var.unknown)"),
+        ("contains([var.unknown], \"a\")", "unknown(var.unknown)"),
     ] {
         assert_eq!(eval(expr), expected, "{expr}");
     }

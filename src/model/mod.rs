@@ -254,16 +254,18 @@ impl<'w> Model<'w> {
         let Some(attr) = strategy.body.attr("targets") else {
             return Vec::new();
         };
-        match attr.value.as_list() {
-            Some(items) => items
-                .iter()
-                .map(|item| match self.referenced(item) {
-                    Some((r, i)) => TargetRef::Resource(r, i, item),
-                    None => TargetRef::Other(item),
-                })
-                .collect(),
-            None => vec![TargetRef::Other(&attr.value)],
-        }
+        // A plan can give a one-target list as the single reference it holds.
+        let items = attr
+            .value
+            .as_list()
+            .unwrap_or(std::slice::from_ref(&attr.value));
+        items
+            .iter()
+            .map(|item| match self.referenced(item) {
+                Some((r, i)) => TargetRef::Resource(r, i, item),
+                None => TargetRef::Other(item),
+            })
+            .collect()
     }
 
     /// The `aws_iam` strategy a flow's `params.strategy_id` names.
