@@ -94,6 +94,7 @@ impl GroupPattern {
 
 /// One root module with every module it calls, flattened: resources carry their full
 /// address (`module.flow.sym_target.groups["ops"]`).
+#[derive(Default)]
 pub struct Model<'w> {
     /// The module directories evaluated, the root first.
     pub dirs: Vec<&'w ModuleDir>,
@@ -108,13 +109,7 @@ impl<'w> Model<'w> {
     /// Evaluates a root module and the modules it calls, and builds its model.
     pub fn build(workspace: &'w Workspace, root: usize, inputs: &Inputs) -> Model<'w> {
         let scope = Scope::root(workspace, root, inputs);
-        let mut model = Model {
-            dirs: Vec::new(),
-            resources: Vec::new(),
-            data: Vec::new(),
-            calls: Vec::new(),
-            cycles: Vec::new(),
-        };
+                let mut model = Model::default();
         model.collect(workspace, &scope);
         model
     }
