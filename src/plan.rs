@@ -56,7 +56,7 @@ impl Plan {
 
     /// The model of the plan's root module and every module it calls.
     pub fn model(&self) -> Model<'static> {
-                let mut model = Model::default();
+        let mut model = Model::default();
         let planned = &self.json["planned_values"]["root_module"];
         let configuration = &self.json["configuration"]["root_module"];
         self.collect(&mut model, planned, configuration, "", &Variables::new());

@@ -109,7 +109,7 @@ impl<'w> Model<'w> {
     /// Evaluates a root module and the modules it calls, and builds its model.
     pub fn build(workspace: &'w Workspace, root: usize, inputs: &Inputs) -> Model<'w> {
         let scope = Scope::root(workspace, root, inputs);
-                let mut model = Model::default();
+        let mut model = Model::default();
         model.collect(workspace, &scope);
         model
     }
