@@ -4,7 +4,7 @@
 //! hierarchical configuration), unless `--config FILE` names one for all.
 
 use crate::duration;
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::rules;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -24,6 +24,27 @@ pub struct Config {
     pub aws_max_session: Option<u64>,
     pub require_reason: bool,
     pub max_durations: Vec<MaxDuration>,
+    /// `[[allow]]`: who may be in a declared group without a Sym grant.
+    pub allow: Vec<Allow>,
+}
+
+/// A standing member of declared groups, allowed by the configuration.
+#[derive(Debug)]
+pub struct Allow {
+    user: globset::GlobMatcher,
+    groups: globset::GlobSet,
+    pub user_pattern: String,
+    pub reason: String,
+    /// The entry allows until this instant (the end of its `expires` day, UTC).
+    pub expires: Option<std::time::SystemTime>,
+}
+
+impl Allow {
+    pub fn allows(&self, user: &str, group: &str, now: std::time::SystemTime) -> bool {
+        self.user.is_match(user)
+            && self.groups.is_match(group)
+            && self.expires.is_none_or(|e| now < e)
+    }
 }
 
 #[derive(Debug)]
@@ -40,9 +61,25 @@ impl MaxDuration {
 }
 
 impl Config {
-    /// The severity a rule's findings get: the configured one, or the rule's own.
-    pub fn severity(&self, rule: &str, default: Severity) -> Option<Severity> {
-        self.severities.get(rule).copied().unwrap_or(Some(default))
+    /// Runs one rule's `check` as configured: not at all when it is "off", and with its
+    /// findings at the configured severity when one is set.
+    pub fn run_rule(
+        &self,
+        rule: &str,
+        findings: &mut Vec<Finding>,
+        check: impl FnOnce(&mut Vec<Finding>),
+    ) {
+        let configured = self.severities.get(rule).copied();
+        if configured == Some(None) {
+            return;
+        }
+        let start = findings.len();
+        check(findings);
+        if let Some(Some(severity)) = configured {
+            for finding in &mut findings[start..] {
+                finding.severity = severity;
+            }
+        }
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -68,7 +105,11 @@ impl Config {
             ..Config::default()
         };
         for (name, level) in file.rules {
-            if !rules::CATALOGUE.iter().any(|r| r.name == name.get_ref()) {
+            let known = rules::CATALOGUE
+                .iter()
+                .map(|r| r.name)
+                .chain(crate::drift::CATALOGUE.iter().map(|r| r.name));
+            if !known.into_iter().any(|n| n == name.get_ref()) {
                 return Err(error(
                     Some(name.span()),
                     format!(
@@ -89,6 +130,51 @@ impl Config {
                 )
             })?;
             config.aws_max_session = Some(seconds);
+        }
+        for entry in file.allow {
+            // IAM user names are unique regardless of case, so user globs ignore it.
+            let glob = |s: &Spanned<String>, what: &str| {
+                globset::GlobBuilder::new(s.get_ref())
+                    .case_insensitive(what == "user")
+                    .build()
+                    .map_err(|e| error(Some(s.span()), format!("[[allow]] {what}: {e}")))
+            };
+            let mut groups = globset::GlobSetBuilder::new();
+            for g in &entry.groups {
+                groups.add(glob(g, "groups")?);
+            }
+            if entry.reason.get_ref().trim().is_empty() {
+                return Err(error(
+                    Some(entry.reason.span()),
+                    "[[allow]] reason: say why this member may stay".into(),
+                ));
+            }
+            let expires = entry
+                .expires
+                .as_ref()
+                .map(|e| {
+                    humantime::parse_rfc3339(&format!("{}T23:59:59Z", e.get_ref()))
+                        .map(|end_of_day| end_of_day + std::time::Duration::from_secs(1))
+                        .map_err(|_| {
+                            error(
+                                Some(e.span()),
+                                format!(
+                                    "[[allow]] expires: `{}` is not a date like 2027-03-31",
+                                    e.get_ref()
+                                ),
+                            )
+                        })
+                })
+                .transpose()?;
+            config.allow.push(Allow {
+                user: glob(&entry.user, "user")?.compile_matcher(),
+                groups: groups
+                    .build()
+                    .map_err(|e| error(None, format!("[[allow]] groups: {e}")))?,
+                user_pattern: entry.user.into_inner(),
+                reason: entry.reason.into_inner(),
+                expires,
+            });
         }
         for entry in file.policy.max_duration {
             let glob = globset::Glob::new(entry.targets.get_ref()).map_err(|e| {
@@ -122,6 +208,17 @@ struct ConfigFile {
     session: SessionSection,
     #[serde(default)]
     policy: PolicySection,
+    #[serde(default)]
+    allow: Vec<AllowEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowEntry {
+    user: Spanned<String>,
+    groups: Vec<Spanned<String>>,
+    reason: Spanned<String>,
+    expires: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -259,6 +356,30 @@ mod tests {
         assert!(config.require_reason);
         assert!(config.max_durations[0].applies_to("prod-admin"));
         assert!(!config.max_durations[0].applies_to("dev-admin"));
+    }
+
+    #[test]
+    fn allow_entries_expire_at_the_end_of_their_day() {
+        let config = Config::parse(
+            Path::new("symguard.toml"),
+            "[[allow]]\nuser = \"breakglass-*\"\ngroups = [\"prod-*\"]\nreason = \"break-glass\"\nexpires = \"2027-03-31\"\n",
+        )
+        .unwrap();
+        let at = |s: &str| humantime::parse_rfc3339(s).unwrap();
+        let allow = &config.allow[0];
+        assert!(allow.allows("breakglass-admin", "prod-admin", at("2027-03-31T23:00:00Z")));
+        assert!(!allow.allows("breakglass-admin", "prod-admin", at("2027-04-01T00:00:00Z")));
+        assert!(!allow.allows("alice", "prod-admin", at("2026-01-01T00:00:00Z")));
+        assert!(allow.allows("BreakGlass-Admin", "prod-admin", at("2026-01-01T00:00:00Z")));
+        assert!(!allow.allows("breakglass-admin", "dev-admin", at("2026-01-01T00:00:00Z")));
+        assert!(error(
+            "[[allow]]\nuser = \"x\"\ngroups = []\nreason = \"r\"\nexpires = \"soon\"\n"
+        )
+        .starts_with("symguard.toml:5:11: [[allow]] expires"));
+        assert!(
+            error("[[allow]]\nuser = \"x\"\ngroups = []\nreason = \"\"\n")
+                .starts_with("symguard.toml:4:10: [[allow]] reason")
+        );
     }
 
     #[test]

@@ -92,14 +92,23 @@ impl Finding {
         self
     }
 
-    /// Sort key: file, line, column, rule.
-    pub fn sort_key(&self) -> (String, usize, usize, String) {
+    /// Sort key: file, line, column, rule, message; the message orders findings at one
+    /// place (members of one group, say) the same way on every run.
+    pub fn sort_key(&self) -> (String, usize, usize, String, String) {
         let (line, column) = self.loc.start();
         (
             self.loc.file.display.clone(),
             line,
             column,
             self.rule.clone(),
+            self.message.clone(),
         )
     }
+}
+
+/// Sorts findings for the report and drops repeats: a module called from two roots
+/// reports the same defect through each, and once is enough.
+pub fn sort_and_dedup(findings: &mut Vec<Finding>) {
+    findings.sort_by_cached_key(Finding::sort_key);
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
 }

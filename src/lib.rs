@@ -3,9 +3,11 @@
 //! The pipeline reads like the product: load -> evaluate -> model -> rules -> report.
 
 pub mod config;
+pub mod drift;
 pub mod duration;
 pub mod eval;
 pub mod finding;
+pub mod live;
 pub mod load;
 pub mod model;
 pub mod plan;
@@ -65,6 +67,9 @@ pub enum Error {
     Config(ConfigError),
     VarFile(String),
     Plan(String),
+    /// A grants file or snapshot that cannot be used.
+    Input(String),
+    Live(live::aws::LiveError),
 }
 
 impl fmt::Display for Error {
@@ -72,7 +77,10 @@ impl fmt::Display for Error {
         match self {
             Error::Load(e) => e.fmt(f),
             Error::Config(e) => e.fmt(f),
-            Error::VarFile(message) | Error::Plan(message) => f.write_str(message),
+            Error::VarFile(message) | Error::Plan(message) | Error::Input(message) => {
+                f.write_str(message)
+            }
+            Error::Live(e) => e.fmt(f),
         }
     }
 }
@@ -146,9 +154,7 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
         .sum();
     let resources = results.iter().map(|(_, n)| n).sum();
     let mut findings: Vec<Finding> = results.into_iter().flat_map(|(f, _)| f).collect();
-    findings.sort_by_cached_key(Finding::sort_key);
-    // A module called from two roots reports the same defect through each: once is enough.
-    findings.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+    finding::sort_and_dedup(&mut findings);
     Ok(CheckReport {
         findings,
         files,
@@ -166,10 +172,104 @@ fn check_plan(path: &std::path::Path, options: &CheckOptions) -> Result<CheckRep
     let config = ConfigResolver::new(options.config.as_deref())?.for_dir(dir)?;
     let model = plan.model();
     let mut findings = rules::run(&model, &config);
-    findings.sort_by_cached_key(Finding::sort_key);
+    finding::sort_and_dedup(&mut findings);
     Ok(CheckReport {
         resources: model.resources.iter().map(|r| r.instances.len()).sum(),
         findings,
         files: 1,
     })
+}
+
+/// What `drift` and `snapshot` read besides the configuration.
+#[derive(Default)]
+pub struct LiveOptions {
+    pub connection: live::aws::Connection,
+    /// `--grants FILE`: the active Sym grants.
+    pub grants: Option<PathBuf>,
+    /// `--state FILE`: a snapshot to compare with instead of reading AWS.
+    pub state: Option<PathBuf>,
+}
+
+/// The models of every root under the paths, each with the configuration that applies.
+fn models<'w>(
+    workspace: &'w load::Workspace,
+    options: &CheckOptions,
+) -> Result<Vec<(model::Model<'w>, std::sync::Arc<config::Config>)>, Error> {
+    let inputs = inputs(options)?;
+    let mut resolver = ConfigResolver::new(options.config.as_deref())?;
+    workspace
+        .roots()
+        .into_iter()
+        .map(|root| {
+            let config = resolver.for_dir(&workspace.modules[root].dir)?;
+            Ok((model::Model::build(workspace, root, &inputs), config))
+        })
+        .collect()
+}
+
+/// Reads the live state `plan` needs from AWS.
+fn read_live(
+    plan: &live::ReadPlan,
+    connection: &live::aws::Connection,
+) -> Result<live::LiveState, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Input(format!("cannot start the async runtime: {e}")))?;
+    runtime
+        .block_on(async {
+            let session = live::aws::Session::connect(connection).await?;
+            session.read(plan, connection.concurrency).await
+        })
+        .map_err(Error::Live)
+}
+
+/// `symguard drift`: the declared groups against live IAM (or a snapshot of it).
+pub fn drift(options: &CheckOptions, live_options: &LiveOptions) -> Result<CheckReport, Error> {
+    let workspace = load::load(&options.paths)?;
+    let models = models(&workspace, options)?;
+    let grants = match &live_options.grants {
+        Some(path) => drift::read_grants(path).map_err(Error::Input)?,
+        None => Vec::new(),
+    };
+    let state = match &live_options.state {
+        Some(path) => live::LiveState::read_snapshot(path).map_err(Error::Input)?,
+        None => {
+            let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
+            read_live(&drift::read_plan(&only_models), &live_options.connection)?
+        }
+    };
+    let now = std::time::SystemTime::now();
+    let mut findings: Vec<Finding> = models
+        .iter()
+        .flat_map(|(model, config)| {
+            drift::run(&drift::DriftContext::new(
+                model, config, &state, &grants, now,
+            ))
+        })
+        .collect();
+    finding::sort_and_dedup(&mut findings);
+    Ok(CheckReport {
+        files: workspace
+            .modules
+            .iter()
+            .map(|m| m.all_files().count())
+            .sum(),
+        resources: models
+            .iter()
+            .map(|(m, _)| m.resources.iter().map(|r| r.instances.len()).sum::<usize>())
+            .sum(),
+        findings,
+    })
+}
+
+/// `symguard snapshot`: the live state of everything drift reads.
+pub fn snapshot(
+    options: &CheckOptions,
+    connection: &live::aws::Connection,
+) -> Result<live::LiveState, Error> {
+    let workspace = load::load(&options.paths)?;
+    let models = models(&workspace, options)?;
+    let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
+    read_live(&drift::read_plan(&only_models), connection)
 }

@@ -1,12 +1,13 @@
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use symguard::finding::Severity;
+use symguard::live::aws::Connection;
 use symguard::report::{human, json};
-use symguard::{rules, CheckOptions, VarOption};
+use symguard::{rules, CheckOptions, CheckReport, LiveOptions, VarOption};
 
-/// Policy-as-code validator for Sym's AWS IAM access configuration.
+/// Policy-as-code validator and drift checker for Sym's AWS IAM access configuration.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
@@ -18,33 +19,101 @@ struct Cli {
 enum Command {
     /// Check the Sym Terraform under PATHs (default: the current directory).
     Check {
-        paths: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
-        /// Exit with 1 when a finding reaches this severity.
-        #[arg(long, value_enum, default_value_t = FailOn::Error)]
-        fail_on: FailOn,
-        /// Use this configuration instead of the nearest symguard.toml.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// When to color the human output (auto: on a terminal, unless NO_COLOR is set).
-        #[arg(long, value_enum, default_value_t = Color::Auto)]
-        color: Color,
-        /// Set a root module variable, as `terraform -var` (repeatable).
-        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
-        vars: Vec<(String, String)>,
-        /// Read root module variables from a tfvars file, as `terraform -var-file` (repeatable).
-        #[arg(long = "var-file", value_name = "FILE")]
-        var_files: Vec<PathBuf>,
+        #[command(flatten)]
+        input: InputArgs,
+        #[command(flatten)]
+        report: ReportArgs,
         /// Check the JSON of `terraform show -json PLANFILE` instead of PATHs.
         #[arg(long, value_name = "FILE", conflicts_with = "paths")]
         plan: Option<PathBuf>,
+    },
+    /// Compare the groups the Terraform declares with live AWS IAM.
+    Drift {
+        #[command(flatten)]
+        input: InputArgs,
+        #[command(flatten)]
+        report: ReportArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// The active Sym grants: a JSON array of {"user", "group", "expires_at"}.
+        #[arg(long, value_name = "FILE")]
+        grants: Option<PathBuf>,
+        /// Compare with a snapshot written by `symguard snapshot` instead of reading AWS.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+    },
+    /// Write the live state drift reads to a file, for offline runs and evidence.
+    Snapshot {
+        #[command(flatten)]
+        input: InputArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Where to write the snapshot (JSON).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
     },
     /// List the rules: name, default severity, summary.
     Rules,
     /// Print a rule's documentation.
     Explain { rule: String },
+}
+
+#[derive(Args)]
+struct InputArgs {
+    paths: Vec<PathBuf>,
+    /// Use this configuration instead of the nearest symguard.toml.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Set a root module variable, as `terraform -var` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// Read root module variables from a tfvars file, as `terraform -var-file` (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Exit with 1 when a finding reaches this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// When to color the human output (auto: on a terminal, unless NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Args)]
+struct AwsArgs {
+    /// AWS profile (default: the standard credential chain).
+    #[arg(long)]
+    profile: Option<String>,
+    /// AWS region for signing (IAM is global; default us-east-1).
+    #[arg(long)]
+    region: Option<String>,
+    /// Any IAM-compatible endpoint, e.g. http://127.0.0.1:5000.
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Assume this role (ARN) before reading.
+    #[arg(long, value_name = "ARN")]
+    assume_role: Option<String>,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+}
+
+impl AwsArgs {
+    fn connection(self) -> Connection {
+        Connection {
+            profile: self.profile,
+            region: self.region,
+            endpoint_url: self.endpoint_url,
+            assume_role: self.assume_role,
+            concurrency: usize::from(self.concurrency),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -88,87 +157,128 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    let sub = |name| matches.subcommand_matches(name);
     match cli.command {
         Command::Check {
-            paths,
-            format,
-            fail_on,
-            config,
-            color,
-            vars,
-            var_files,
+            input,
+            report,
             plan,
         } => {
-            let paths = if paths.is_empty() {
-                vec![PathBuf::from(".")]
-            } else {
-                paths
+            let mut options = input.options(sub("check"));
+            options.plan = plan;
+            finish(symguard::check(&options), &report)
+        }
+        Command::Drift {
+            input,
+            report,
+            aws,
+            grants,
+            state,
+        } => {
+            let live = LiveOptions {
+                connection: aws.connection(),
+                grants,
+                state,
             };
-            let check_matches = matches.subcommand_matches("check");
-            let options = CheckOptions {
-                paths,
-                config,
-                vars: in_command_line_order(check_matches, vars, var_files),
-                env: std::env::vars()
-                    .filter_map(|(k, v)| Some((k.strip_prefix("TF_VAR_")?.to_string(), v)))
-                    .collect(),
-                plan,
-            };
-            let report = match symguard::check(&options) {
-                Ok(report) => report,
-                Err(e) => return fail(&e.to_string()),
-            };
-            let output = match format {
-                Format::Json => json::render(&report.findings, report.files, report.resources),
-                Format::Human => {
-                    let color = match color {
-                        Color::Always => true,
-                        Color::Never => false,
-                        Color::Auto => {
-                            std::io::stdout().is_terminal()
-                                && std::env::var_os("NO_COLOR").is_none()
-                        }
-                    };
-                    human::render(&report.findings, color)
-                        + &human::summary(&report.findings, report.files, report.resources)
-                }
-            };
-            if let Err(e) = std::io::stdout().lock().write_all(output.as_bytes()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return fail(&format!("cannot write the report: {e}"));
-                }
+            finish(
+                symguard::drift(&input.options(sub("drift")), &live),
+                &report,
+            )
+        }
+        Command::Snapshot { input, aws, output } => {
+            let options = input.options(sub("snapshot"));
+            match symguard::snapshot(&options, &aws.connection()).map(|s| s.write_snapshot(&output))
+            {
+                Ok(Ok(())) => ExitCode::SUCCESS,
+                Ok(Err(e)) => fail(&e),
+                Err(e) => fail(&e.to_string()),
             }
-            let failed = fail_on
-                .threshold()
-                .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
-            ExitCode::from(if failed { EXIT_FINDINGS } else { 0 })
         }
         Command::Rules => {
-            let width = rules::CATALOGUE
+            let all = rules::CATALOGUE
                 .iter()
-                .map(|r| r.name.len())
-                .max()
-                .unwrap_or(0);
-            for rule in rules::CATALOGUE {
-                println!(
-                    "{:width$}  {:7}  {}",
-                    rule.name,
-                    rule.severity.as_str(),
-                    rule.summary
+                .map(|r| (r.name, r.severity, r.summary))
+                .chain(
+                    symguard::drift::CATALOGUE
+                        .iter()
+                        .map(|r| (r.name, r.severity, r.summary)),
                 );
+            let all: Vec<_> = all.collect();
+            let width = all.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
+            for (name, severity, summary) in all {
+                println!("{name:width$}  {:7}  {summary}", severity.as_str());
             }
             ExitCode::SUCCESS
         }
-        Command::Explain { rule } => match rules::find(&rule) {
-            Some(rule) => {
-                print!("{}", rule.doc);
-                ExitCode::SUCCESS
+        Command::Explain { rule } => {
+            let doc = rules::find(&rule).map(|r| r.doc).or_else(|| {
+                symguard::drift::CATALOGUE
+                    .iter()
+                    .find(|r| r.name == rule)
+                    .map(|r| r.doc)
+            });
+            match doc {
+                Some(doc) => {
+                    print!("{doc}");
+                    ExitCode::SUCCESS
+                }
+                None => fail(&format!(
+                    "no rule named `{rule}`; `symguard rules` lists them"
+                )),
             }
-            None => fail(&format!(
-                "no rule named `{rule}`; `symguard rules` lists them"
-            )),
-        },
+        }
     }
+}
+
+impl InputArgs {
+    fn options(self, matches: Option<&clap::ArgMatches>) -> CheckOptions {
+        let paths = if self.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            self.paths
+        };
+        CheckOptions {
+            paths,
+            config: self.config,
+            vars: in_command_line_order(matches, self.vars, self.var_files),
+            env: std::env::vars()
+                .filter_map(|(k, v)| Some((k.strip_prefix("TF_VAR_")?.to_string(), v)))
+                .collect(),
+            plan: None,
+        }
+    }
+}
+
+/// Prints the report and turns the findings into the exit code.
+fn finish(result: Result<CheckReport, symguard::Error>, args: &ReportArgs) -> ExitCode {
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let output = match args.format {
+        Format::Json => json::render(&report.findings, report.files, report.resources),
+        Format::Human => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            human::render(&report.findings, color)
+                + &human::summary(&report.findings, report.files, report.resources)
+        }
+    };
+    if let Err(e) = std::io::stdout().lock().write_all(output.as_bytes()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return fail(&format!("cannot write the report: {e}"));
+        }
+    }
+    let failed = args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    ExitCode::from(if failed { EXIT_FINDINGS } else { 0 })
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {

@@ -42,10 +42,46 @@ pub struct AssumableRole<'a> {
 }
 
 /// One statement of a policy document, with what is known of it.
-struct Statement {
-    allow: bool,
-    actions: Vec<String>,
-    resources: Vec<Value>,
+pub struct Statement {
+    pub allow: bool,
+    pub actions: Vec<String>,
+    pub resources: Vec<Value>,
+}
+
+impl Statement {
+    /// Whether one of the statement's actions (IAM wildcards, any case) covers `action`.
+    pub fn allows_action(&self, action: &str) -> bool {
+        let action = action.to_ascii_lowercase();
+        self.actions
+            .iter()
+            .any(|a| wildcard_match(&a.to_ascii_lowercase(), &action))
+    }
+}
+
+/// The statements of a policy document as IAM returns it.
+pub fn json_statements(document: &serde_json::Value) -> Vec<Statement> {
+    document_statements(&Value::from_json(document, &None))
+}
+
+/// The statements of a policy document: `Statement` may be one object or a list.
+fn document_statements(document: &Value) -> Vec<Statement> {
+    let Some(statements) = document.as_map().and_then(|m| m.get("Statement")) else {
+        return Vec::new();
+    };
+    let list = match &statements.kind {
+        Kind::List(items) => items.clone(),
+        _ => vec![statements.clone()],
+    };
+    list.iter()
+        .filter_map(|s| {
+            let s = s.as_map()?;
+            Some(Statement {
+                allow: s.get("Effect").and_then(Value::as_str) == Some("Allow"),
+                actions: strings(s.get("Action")?),
+                resources: values(s.get("Resource")?),
+            })
+        })
+        .collect()
 }
 
 impl<'m> Model<'m> {
@@ -55,7 +91,7 @@ impl<'m> Model<'m> {
         for (policy_attr, statements) in self.group_policies(group) {
             for statement in statements
                 .iter()
-                .filter(|s| s.allow && allows_assume_role(s))
+                .filter(|s| s.allow && s.allows_action("sts:AssumeRole"))
             {
                 for resource in &statement.resources {
                     let Some((role, instance)) = self.role_for(resource) else {
@@ -135,23 +171,7 @@ impl<'m> Model<'m> {
             },
             _ => return Vec::new(),
         };
-        let Some(statements) = document.as_map().and_then(|m| m.get("Statement")) else {
-            return Vec::new();
-        };
-        let list = match &statements.kind {
-            Kind::List(items) => items.clone(),
-            _ => vec![statements.clone()],
-        };
-        list.iter()
-            .filter_map(|s| {
-                let s = s.as_map()?;
-                Some(Statement {
-                    allow: s.get("Effect").and_then(Value::as_str) == Some("Allow"),
-                    actions: strings(s.get("Action")?),
-                    resources: values(s.get("Resource")?),
-                })
-            })
-            .collect()
+        document_statements(&document)
     }
 
     fn policy_document_statements(&self, policy: &Value) -> Vec<Statement> {
@@ -192,13 +212,6 @@ impl<'m> Model<'m> {
         self.instances("aws_iam_role")
             .find(|(_, i)| i.body.attr("name").and_then(|a| a.value.as_str()) == Some(name))
     }
-}
-
-fn allows_assume_role(statement: &Statement) -> bool {
-    statement
-        .actions
-        .iter()
-        .any(|a| wildcard_match(&a.to_ascii_lowercase(), "sts:assumerole"))
 }
 
 fn values(v: &Value) -> Vec<Value> {

@@ -22,7 +22,11 @@ pub fn render(findings: &[Finding], color: bool) -> String {
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(WIDTH);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(WIDTH)
+        // ARNs and paths stay whole, so they can be copied from the report.
+        .with_break_words(false)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace);
     let mut out = String::new();
     for finding in findings {
         let diagnostic = FindingDiagnostic::new(finding);

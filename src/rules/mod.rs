@@ -121,17 +121,7 @@ pub fn run(model: &Model, config: &Config) -> Vec<Finding> {
     let cx = Context { model, config };
     let mut findings = Vec::new();
     for rule in CATALOGUE {
-        let configured = config.severities.get(rule.name).copied();
-        if configured == Some(None) {
-            continue;
-        }
-        let start = findings.len();
-        (rule.check)(&cx, &mut findings);
-        if let Some(Some(severity)) = configured {
-            for f in &mut findings[start..] {
-                f.severity = severity;
-            }
-        }
+        config.run_rule(rule.name, &mut findings, |out| (rule.check)(&cx, out));
     }
     findings
 }

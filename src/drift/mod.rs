@@ -1,0 +1,254 @@
+//! Drift: the declared IAM groups against live IAM.
+//!
+//! The pipeline: build the same models as `check` -> plan what to read -> read live state
+//! (or load a snapshot) -> compare with one rule per kind of drift -> findings in the
+//! shared model.
+
+mod connector_policy;
+mod group_missing;
+mod group_path;
+mod policy_attachments;
+mod session_length;
+mod unexpected_member;
+mod unmanaged_group;
+
+use crate::config::Config;
+use crate::eval::Instance;
+use crate::finding::{Finding, Severity};
+use crate::live::{LiveGroup, LiveState, ReadPlan};
+use crate::model::{value_loc, GroupPattern, Model, ModuleCall, TargetRef};
+use crate::source::Loc;
+use serde::Deserialize;
+use std::path::Path;
+use std::time::SystemTime;
+
+pub struct DriftRule {
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub doc: &'static str,
+    pub check: fn(&DriftContext, &mut Vec<Finding>),
+}
+
+pub const CATALOGUE: &[&DriftRule] = &[
+    &group_missing::RULE,
+    &unexpected_member::RULE,
+    &unmanaged_group::RULE,
+    &group_path::RULE,
+    &policy_attachments::RULE,
+    &connector_policy::RULE,
+    &session_length::RULE,
+];
+
+/// An active Sym grant: `{"user": "alice", "group": "prod-logs-read", "expires_at": "2026-11-24T18:00:00Z"}`.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    pub user: String,
+    pub group: String,
+    pub expires_at: String,
+}
+
+impl Grant {
+    fn covers(&self, user: &str, group: &str, now: SystemTime) -> bool {
+        self.user.eq_ignore_ascii_case(user)
+            && self.group == group
+            && humantime::parse_rfc3339_weak(&self.expires_at).is_ok_and(|e| now < e)
+    }
+}
+
+/// Reads `--grants FILE`; a malformed file stops the run.
+pub fn read_grants(path: &Path) -> Result<Vec<Grant>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let grants: Vec<Grant> = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a grants file: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    for grant in &grants {
+        humantime::parse_rfc3339_weak(&grant.expires_at).map_err(|_| {
+            format!(
+                "{}: grant of {} to {}: `{}` is not a time like 2026-11-24T18:00:00Z",
+                path.display(),
+                grant.group,
+                grant.user,
+                grant.expires_at
+            )
+        })?;
+    }
+    Ok(grants)
+}
+
+/// A group a `sym_target` declares, with what the configuration says about it.
+pub struct DeclaredGroup<'m> {
+    pub name: String,
+    pub target: &'m Instance,
+    /// The `settings.iam_group` value: where a finding about the group points.
+    pub loc: Loc,
+    /// The connector serving it, through strategy -> integration -> module.
+    pub connector: Option<&'m ModuleCall>,
+}
+
+impl DeclaredGroup<'_> {
+    pub fn scope(&self) -> Option<Vec<GroupPattern>> {
+        self.connector?.group_config()
+    }
+}
+
+/// What every drift rule sees: one root's model, the live state, and who may be in a
+/// group.
+pub struct DriftContext<'a> {
+    pub model: &'a Model<'a>,
+    pub config: &'a Config,
+    pub live: &'a LiveState,
+    pub grants: &'a [Grant],
+    pub now: SystemTime,
+    pub declared: Vec<DeclaredGroup<'a>>,
+}
+
+impl<'a> DriftContext<'a> {
+    pub fn new(
+        model: &'a Model<'a>,
+        config: &'a Config,
+        live: &'a LiveState,
+        grants: &'a [Grant],
+        now: SystemTime,
+    ) -> Self {
+        DriftContext {
+            declared: declared_groups(model),
+            model,
+            config,
+            live,
+            grants,
+            now,
+        }
+    }
+
+    pub fn finding(&self, rule: &DriftRule, loc: Loc, message: impl Into<String>) -> Finding {
+        Finding::new(rule.name, rule.severity, loc, message)
+    }
+
+    /// The declared groups that exist, with their live state.
+    pub fn existing(&self) -> impl Iterator<Item = (&DeclaredGroup<'a>, &'a LiveGroup)> {
+        self.declared
+            .iter()
+            .filter_map(|d| Some((d, self.live.groups.get(&d.name)?)))
+    }
+
+    /// Whether `user` may be in `group` without being removed: an `[[allow]]` entry or an
+    /// active grant. IAM user names are unique regardless of case, so they match so too.
+    pub fn allowed(&self, user: &str, group: &str) -> bool {
+        self.config
+            .allow
+            .iter()
+            .any(|a| a.allows(user, group, self.now))
+            || self.grants.iter().any(|g| g.covers(user, group, self.now))
+    }
+}
+
+/// Every `aws_iam_group` target with a known group name, and its connector.
+fn declared_groups<'m>(model: &'m Model<'m>) -> Vec<DeclaredGroup<'m>> {
+    let mut out: Vec<DeclaredGroup> = Vec::new();
+    for (_, target) in model.sym("sym_target", "aws_iam_group") {
+        let Some(settings) = target.body.attr("settings") else {
+            continue;
+        };
+        let Some(group) = settings.value.as_map().and_then(|m| m.get("iam_group")) else {
+            continue;
+        };
+        let Some(name) = group.as_str().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        out.push(DeclaredGroup {
+            name: name.to_string(),
+            target,
+            loc: value_loc(settings, group),
+            connector: connector_of_target(model, target),
+        });
+    }
+    out
+}
+
+/// The connector of the first `aws_iam` strategy that lists the target.
+fn connector_of_target<'m>(model: &'m Model<'m>, target: &Instance) -> Option<&'m ModuleCall> {
+    model
+        .sym("sym_strategy", "aws_iam")
+        .find_map(|(_, strategy)| {
+            let lists = model
+                .strategy_targets(strategy)
+                .iter()
+                .any(|t| matches!(t, TargetRef::Resource(_, i, _) if i.address == target.address));
+            if !lists {
+                return None;
+            }
+            let integration = model.referenced(&strategy.body.attr("integration_id")?.value)?;
+            model.connector_of(integration.1)
+        })
+}
+
+/// What drift must read for these models.
+pub fn read_plan(models: &[&Model]) -> ReadPlan {
+    let mut plan = ReadPlan::default();
+    for model in models {
+        for declared in declared_groups(model) {
+            plan.groups.insert(declared.name.clone());
+        }
+        for call in model.calls.iter().filter(|c| c.is_connector()) {
+            for pattern in call.group_config().unwrap_or_default() {
+                // IAM lists groups by path prefix: everything before the first wildcard.
+                let prefix: String = pattern
+                    .path
+                    .chars()
+                    .take_while(|c| !matches!(c, '*' | '?'))
+                    .collect();
+                plan.scope_prefixes.insert(if prefix.is_empty() {
+                    "/".into()
+                } else {
+                    prefix
+                });
+            }
+            if let Some(role) = connector_role(model, call) {
+                plan.roles.insert(role);
+            }
+        }
+    }
+    plan
+}
+
+/// The connector's role: named in an integration's literal `settings.role_arn`, or
+/// `SymIAM<Environment>` as the connector module names it.
+pub fn connector_role(model: &Model, call: &ModuleCall) -> Option<String> {
+    let from_settings = model
+        .sym("sym_integration", "permission_context")
+        .find_map(|(_, i)| {
+            let arn = i
+                .body
+                .attr("settings")?
+                .value
+                .as_map()?
+                .get("role_arn")?
+                .as_str()?
+                .to_string();
+            Some(arn.rsplit('/').next()?.to_string())
+        });
+    from_settings.or_else(|| {
+        let environment = call.args.attr("environment")?.value.as_str()?;
+        let mut chars = environment.chars();
+        let first = chars.next()?.to_uppercase().collect::<String>();
+        Some(format!("SymIAM{first}{}", chars.as_str()))
+    })
+}
+
+/// Runs every drift rule on one root.
+pub fn run(cx: &DriftContext) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in CATALOGUE {
+        cx.config
+            .run_rule(rule.name, &mut findings, |out| (rule.check)(cx, out));
+    }
+    findings
+}

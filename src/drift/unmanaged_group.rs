@@ -1,0 +1,43 @@
+use super::{DriftContext, DriftRule};
+use crate::finding::{Finding, Severity};
+
+pub const RULE: DriftRule = DriftRule {
+    name: "drift-unmanaged-group",
+    severity: Severity::Warning,
+    summary: "a live group inside the connector's `group_config` scope that no target declares",
+    doc: include_str!("../../rules/drift-unmanaged-group.md"),
+    check,
+};
+
+fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
+    for call in cx.model.calls.iter().filter(|c| c.is_connector()) {
+        let Some(patterns) = call.group_config() else {
+            continue;
+        };
+        for group in &cx.live.scoped_groups {
+            let in_scope = patterns
+                .iter()
+                .any(|p| p.matches(Some(&group.path), &group.name));
+            let declared = cx.declared.iter().any(|d| d.name == group.name);
+            if in_scope && !declared {
+                let loc = call
+                    .args
+                    .attr("group_config")
+                    .map_or(call.loc.clone(), |a| a.expr_loc.clone());
+                out.push(
+                    cx.finding(
+                        &RULE,
+                        loc,
+                        format!(
+                            "the group `{}{}` ({}) is inside the scope of `{}` but no target declares it: the connector may change its members",
+                            group.path, group.name, group.arn, call.address
+                        ),
+                    )
+                    .label("scope includes an undeclared group")
+                    .resource(&call.address)
+                    .help("declare a target for the group, move it out of the connector's path, or narrow `group_config`"),
+                );
+            }
+        }
+    }
+}

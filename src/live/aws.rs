@@ -1,0 +1,548 @@
+//! Reading live IAM with the AWS SDK: the standard credential chain (env, profile, SSO,
+//! web identity), the SDK's retry with backoff on throttling, full pagination, and a
+//! bounded number of requests in flight.
+
+use super::{GroupSummary, LiveGroup, LiveRole, LiveState, ReadPlan, SNAPSHOT_VERSION};
+use crate::model::iam;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::Client;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// How to reach AWS: `--profile`, `--region`, `--endpoint-url`, `--assume-role`.
+#[derive(Default, Clone, Debug)]
+pub struct Connection {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub assume_role: Option<String>,
+    /// Requests in flight at most (`--concurrency`).
+    pub concurrency: usize,
+}
+
+/// Why live state could not be read. Each is one sentence for the user; the run stops
+/// with exit code 2, and nothing is reported as missing because of it.
+#[derive(Debug)]
+pub enum LiveError {
+    Credentials(String),
+    Unreachable {
+        endpoint: String,
+        detail: String,
+    },
+    AccessDenied {
+        action: &'static str,
+        detail: String,
+    },
+    Failed {
+        action: &'static str,
+        detail: String,
+    },
+}
+
+impl fmt::Display for LiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LiveError::Credentials(detail) => write!(
+                f,
+                "no usable AWS credentials ({detail}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --profile"
+            ),
+            LiveError::Unreachable { endpoint, detail } => write!(f, "cannot reach AWS IAM at {endpoint}: {detail}"),
+            LiveError::AccessDenied { action, detail } => write!(
+                f,
+                "access denied: the credentials may not call {action} ({detail}); grant it as in the README's drift policy"
+            ),
+            LiveError::Failed { action, detail } => write!(f, "{action} failed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for LiveError {}
+
+/// A connected IAM client and the account its credentials belong to.
+pub struct Session {
+    pub client: Client,
+    pub account: String,
+    endpoint: String,
+}
+
+impl Session {
+    pub async fn connect(connection: &Connection) -> Result<Session, LiveError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .build(),
+            );
+        if let Some(profile) = &connection.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(url) = &connection.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let mut config = loader.load().await;
+        // IAM is a global service signed in us-east-1; no region setting is needed for it.
+        let region = connection
+            .region
+            .clone()
+            .or_else(|| config.region().map(|r| r.to_string()));
+        config = config
+            .into_builder()
+            .region(aws_config::Region::new(
+                region.unwrap_or_else(|| "us-east-1".into()),
+            ))
+            .build();
+        if let Some(role) = &connection.assume_role {
+            let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name("symguard")
+                .configure(&config)
+                .build()
+                .await;
+            config = config
+                .into_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                )
+                .build();
+        }
+        check_credentials(&config).await?;
+        let endpoint = connection
+            .endpoint_url
+            .clone()
+            .unwrap_or_else(|| "iam.amazonaws.com".into());
+        let sts = aws_sdk_sts::Client::new(&config);
+        let identity = sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| classify("sts:GetCallerIdentity", &endpoint, e))?;
+        Ok(Session {
+            client: Client::new(&config),
+            account: identity.account().unwrap_or_default().to_string(),
+            endpoint,
+        })
+    }
+
+    /// Reads everything `plan` names, plus the roles the groups' policies let members
+    /// assume. Every failure other than "does not exist" stops the read.
+    pub async fn read(&self, plan: &ReadPlan, concurrency: usize) -> Result<LiveState, LiveError> {
+        let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+        let groups = self
+            .each(
+                &limit,
+                plan.groups.iter().cloned().collect(),
+                |s, name| async move { s.read_group(&name).await.map(|g| (name, g)) },
+            )
+            .await?;
+        let scoped = self
+            .each(
+                &limit,
+                plan.scope_prefixes.iter().cloned().collect(),
+                |s, prefix| async move { s.list_groups(&prefix).await },
+            )
+            .await?;
+        let mut roles_to_read = plan.roles.clone();
+        for (_, group) in groups.iter().filter_map(|(n, g)| Some((n, g.as_ref()?))) {
+            roles_to_read.extend(assumable_role_names(group));
+        }
+        let roles = self
+            .each(
+                &limit,
+                roles_to_read.into_iter().collect(),
+                |s, name| async move { s.read_role(&name).await.map(|r| (name, r)) },
+            )
+            .await?;
+        let mut state = LiveState {
+            version: SNAPSHOT_VERSION,
+            account: self.account.clone(),
+            taken_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            ..LiveState::default()
+        };
+        for (name, group) in groups {
+            match group {
+                Some(group) => {
+                    state.groups.insert(name, group);
+                }
+                None => {
+                    state.missing_groups.insert(name);
+                }
+            }
+        }
+        let mut scoped: Vec<GroupSummary> = scoped.into_iter().flatten().collect();
+        scoped.sort();
+        scoped.dedup();
+        state.scoped_groups = scoped;
+        for (name, role) in roles {
+            match role {
+                Some(role) => {
+                    state.roles.insert(name, role);
+                }
+                None => {
+                    state.missing_roles.insert(name);
+                }
+            }
+        }
+        Ok(state)
+    }
+
+    /// Runs `read` for every item with at most `limit` requests in flight.
+    async fn each<T, R, F, Fut>(
+        &self,
+        limit: &Arc<Semaphore>,
+        items: Vec<T>,
+        read: F,
+    ) -> Result<Vec<R>, LiveError>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        F: Fn(Arc<SessionRef>, T) -> Fut,
+        Fut: std::future::Future<Output = Result<R, LiveError>> + Send + 'static,
+    {
+        let session = Arc::new(SessionRef {
+            client: self.client.clone(),
+            endpoint: self.endpoint.clone(),
+        });
+        let mut tasks = JoinSet::new();
+        for item in items {
+            let permit = Arc::clone(limit);
+            let future = read(Arc::clone(&session), item);
+            tasks.spawn(async move {
+                let _permit = permit.acquire_owned().await;
+                future.await
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let result = joined.map_err(|e| LiveError::Failed {
+                action: "reading IAM",
+                detail: e.to_string(),
+            })?;
+            out.push(result?);
+        }
+        Ok(out)
+    }
+}
+
+/// What one concurrent read needs of the session.
+struct SessionRef {
+    client: Client,
+    endpoint: String,
+}
+
+impl SessionRef {
+    fn fail<E>(
+        &self,
+        action: &'static str,
+    ) -> impl FnOnce(SdkError<E, aws_sdk_iam::config::http::HttpResponse>) -> LiveError + '_
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        move |e| classify(action, &self.endpoint, e)
+    }
+
+    /// A declared group with its members and policies; `None` when IAM says it does not exist.
+    async fn read_group(&self, name: &str) -> Result<Option<LiveGroup>, LiveError> {
+        let pages = self
+            .client
+            .get_group()
+            .group_name(name)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await;
+        let pages = match pages {
+            Err(e) if e.code() == Some("NoSuchEntity") => return Ok(None),
+            other => other.map_err(self.fail("iam:GetGroup"))?,
+        };
+        let Some(group) = pages.first().and_then(|p| p.group()) else {
+            return Err(LiveError::Failed {
+                action: "iam:GetGroup",
+                detail: format!("the answer for {name} has no group"),
+            });
+        };
+        let members = pages
+            .iter()
+            .flat_map(|p| p.users())
+            .map(|u| u.user_name().to_string())
+            .collect();
+        let attached: Vec<String> = self
+            .client
+            .list_attached_group_policies()
+            .group_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(self.fail("iam:ListAttachedGroupPolicies"))?
+            .into_iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect();
+        let inline: Vec<String> = self
+            .client
+            .list_group_policies()
+            .group_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(self.fail("iam:ListGroupPolicies"))?;
+        let mut policies = BTreeMap::new();
+        for policy in inline {
+            let answer = self
+                .client
+                .get_group_policy()
+                .group_name(name)
+                .policy_name(&policy)
+                .send()
+                .await
+                .map_err(self.fail("iam:GetGroupPolicy"))?;
+            policies.insert(policy, decode_document(answer.policy_document()));
+        }
+        for arn in attached.iter().filter(|a| !is_aws_managed(a)) {
+            policies.insert(arn.clone(), self.managed_policy_document(arn).await?);
+        }
+        Ok(Some(LiveGroup {
+            path: group.path().to_string(),
+            arn: group.arn().to_string(),
+            members,
+            attached_policies: attached,
+            policies,
+        }))
+    }
+
+    async fn list_groups(&self, prefix: &str) -> Result<Vec<GroupSummary>, LiveError> {
+        let groups = self
+            .client
+            .list_groups()
+            .path_prefix(prefix)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(self.fail("iam:ListGroups"))?;
+        Ok(groups
+            .into_iter()
+            .map(|g| GroupSummary {
+                name: g.group_name().to_string(),
+                path: g.path().to_string(),
+                arn: g.arn().to_string(),
+            })
+            .collect())
+    }
+
+    async fn read_role(&self, name: &str) -> Result<Option<LiveRole>, LiveError> {
+        let role = match self.client.get_role().role_name(name).send().await {
+            Err(e) if e.code() == Some("NoSuchEntity") => return Ok(None),
+            other => other.map_err(self.fail("iam:GetRole"))?,
+        };
+        let Some(role) = role.role() else {
+            return Ok(None);
+        };
+        let attached: Vec<String> = self
+            .client
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(self.fail("iam:ListAttachedRolePolicies"))?
+            .into_iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect();
+        let inline: Vec<String> = self
+            .client
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(self.fail("iam:ListRolePolicies"))?;
+        let mut policies = BTreeMap::new();
+        for policy in inline {
+            let answer = self
+                .client
+                .get_role_policy()
+                .role_name(name)
+                .policy_name(&policy)
+                .send()
+                .await
+                .map_err(self.fail("iam:GetRolePolicy"))?;
+            policies.insert(policy, decode_document(answer.policy_document()));
+        }
+        for arn in attached.iter().filter(|a| !is_aws_managed(a)) {
+            policies.insert(arn.clone(), self.managed_policy_document(arn).await?);
+        }
+        Ok(Some(LiveRole {
+            path: role.path().to_string(),
+            arn: role.arn().to_string(),
+            max_session_duration: role.max_session_duration().unwrap_or(3600).max(0) as u64,
+            policies,
+        }))
+    }
+
+    /// The default version's document of a customer managed policy.
+    async fn managed_policy_document(&self, arn: &str) -> Result<serde_json::Value, LiveError> {
+        let policy = self
+            .client
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(self.fail("iam:GetPolicy"))?;
+        let version = policy
+            .policy()
+            .and_then(|p| p.default_version_id())
+            .unwrap_or("v1");
+        let answer = self
+            .client
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(self.fail("iam:GetPolicyVersion"))?;
+        Ok(decode_document(
+            answer
+                .policy_version()
+                .and_then(|v| v.document())
+                .unwrap_or("{}"),
+        ))
+    }
+}
+
+/// AWS managed policies (`arn:aws:iam::aws:policy/...`) grant no access to this account's
+/// roles, so their documents are not read.
+fn is_aws_managed(arn: &str) -> bool {
+    arn.starts_with("arn:aws:iam::aws:policy/")
+}
+
+/// IAM returns policy documents URL-encoded.
+fn decode_document(raw: &str) -> serde_json::Value {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    serde_json::from_str(&decoded)
+        .or_else(|_| serde_json::from_str(raw))
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Names of the roles a group's policies allow its members to `sts:AssumeRole`, from
+/// role ARNs without wildcards.
+pub fn assumable_role_names(group: &LiveGroup) -> Vec<String> {
+    group
+        .policies
+        .values()
+        .flat_map(iam::json_statements)
+        .filter(|s| s.allow && s.allows_action("sts:AssumeRole"))
+        .flat_map(|s| {
+            s.resources
+                .into_iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+        })
+        .filter_map(|arn| Some(arn.split_once(":role/")?.1.rsplit('/').next()?.to_string()))
+        .filter(|name| !name.contains(['*', '?']))
+        .collect()
+}
+
+/// The server's own words: the parsed error message, else the `<Message>` of the raw
+/// answer, else its HTTP status.
+fn answer_message<E>(error: &SdkError<E, aws_sdk_iam::config::http::HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if let Some(message) = error.message() {
+        return message.to_string();
+    }
+    let Some(raw) = error.raw_response() else {
+        return DisplayErrorContext(error).to_string();
+    };
+    let body = raw
+        .body()
+        .bytes()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    body.split_once("<Message>")
+        .and_then(|(_, rest)| rest.split_once("</Message>"))
+        .map_or_else(
+            || format!("HTTP status {}", raw.status().as_u16()),
+            |(message, _)| message.to_string(),
+        )
+}
+
+async fn check_credentials(config: &SdkConfig) -> Result<(), LiveError> {
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| LiveError::Credentials("no credential provider is configured".into()))?;
+    provider
+        .provide_credentials()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            LiveError::Credentials(match e {
+                CredentialsError::CredentialsNotLoaded(_) => {
+                    "none found in the environment, profiles, web identity, ECS or instance metadata".into()
+                }
+                // The chain's own explanation spans lines; the run ends on one.
+                other => DisplayErrorContext(&other)
+                    .to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            })
+        })
+}
+
+fn classify<E>(
+    action: &'static str,
+    endpoint: &str,
+    error: SdkError<E, aws_sdk_iam::config::http::HttpResponse>,
+) -> LiveError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let unreachable = match &error {
+        SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout(),
+        SdkError::TimeoutError(_) => true,
+        _ => false,
+    };
+    if unreachable {
+        return LiveError::Unreachable {
+            endpoint: endpoint.to_string(),
+            detail: DisplayErrorContext(&error).to_string(),
+        };
+    }
+    let status = error.raw_response().map(|r| r.status().as_u16());
+    let detail = answer_message(&error);
+    match (error.code(), status) {
+        // Some IAM-compatible servers (moto among them) answer a denial in a shape the SDK
+        // does not parse, so the HTTP status decides when there is no error code.
+        (Some("AccessDenied" | "AccessDeniedException"), _) | (None, Some(403)) => {
+            LiveError::AccessDenied { action, detail }
+        }
+        (
+            Some(
+                "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "ExpiredToken"
+                | "UnrecognizedClientException",
+            ),
+            _,
+        ) => LiveError::Credentials(detail),
+        _ => LiveError::Failed { action, detail },
+    }
+}

@@ -1,0 +1,101 @@
+//! Live state: what IAM holds for the declared groups, read from AWS or from a snapshot.
+//!
+//! The snapshot (`symguard snapshot -o state.json`) is this structure as JSON, so
+//! `drift --state` runs the same comparison offline on archived evidence.
+
+pub mod aws;
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// What drift needs to read, gathered from the configuration.
+#[derive(Default, Debug)]
+pub struct ReadPlan {
+    /// Names of the groups declared by targets.
+    pub groups: BTreeSet<String>,
+    /// Path prefixes of the connectors' scopes, to list the groups inside them.
+    pub scope_prefixes: BTreeSet<String>,
+    /// Connector roles whose policies must allow managing the declared groups.
+    pub roles: BTreeSet<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LiveState {
+    pub version: u32,
+    pub account: String,
+    /// RFC 3339, UTC.
+    pub taken_at: String,
+    /// Declared groups that exist, by name.
+    pub groups: BTreeMap<String, LiveGroup>,
+    /// Declared groups that IAM answered do not exist (`NoSuchEntity`).
+    pub missing_groups: BTreeSet<String>,
+    /// Every group under the connectors' scope prefixes.
+    pub scoped_groups: Vec<GroupSummary>,
+    /// Connector roles and roles the groups may assume, by name.
+    pub roles: BTreeMap<String, LiveRole>,
+    pub missing_roles: BTreeSet<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSummary {
+    pub name: String,
+    pub path: String,
+    pub arn: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LiveGroup {
+    pub path: String,
+    pub arn: String,
+    /// IAM user names.
+    pub members: Vec<String>,
+    /// ARNs of attached managed policies.
+    pub attached_policies: Vec<String>,
+    /// Policy documents of the group: inline ones by name, attached ones by ARN.
+    pub policies: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LiveRole {
+    pub path: String,
+    pub arn: String,
+    pub max_session_duration: u64,
+    /// Policy documents of the role: inline ones by name, attached ones by ARN.
+    pub policies: BTreeMap<String, serde_json::Value>,
+}
+
+impl LiveState {
+    pub fn read_snapshot(path: &Path) -> Result<LiveState, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let state: LiveState = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}:{}:{}: not a symguard snapshot: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            )
+        })?;
+        if state.version != SNAPSHOT_VERSION {
+            return Err(format!(
+                "{}: snapshot version {} is not supported (this symguard reads version {SNAPSHOT_VERSION})",
+                path.display(),
+                state.version
+            ));
+        }
+        Ok(state)
+    }
+
+    pub fn write_snapshot(&self, path: &Path) -> Result<(), String> {
+        let mut text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        text.push('\n');
+        std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    }
+}

@@ -1,0 +1,343 @@
+//! `symguard drift` and `symguard snapshot` against a real IAM endpoint (moto).
+
+mod support;
+
+use serde_json::Value;
+use std::fs;
+use std::time::{Duration, SystemTime};
+use support::{symguard, Moto, ACCOUNT};
+
+const SCENARIO: &str = "fixtures/drift/scenario";
+
+/// Seeds the acceptance scenario, one line per kind of drift.
+fn seed_scenario(moto: &Moto) {
+    // Hand-added mallory; breakglass-admin allowed by [[allow]]; alice with an active
+    // grant; bob whose grant expired.
+    moto.group(
+        "/sym/",
+        "ops-admin",
+        &["mallory", "breakglass-admin", "alice", "bob"],
+    );
+    moto.attach("ops-admin", "arn:aws:iam::aws:policy/ReadOnlyAccess");
+    moto.attach("ops-admin", "arn:aws:iam::aws:policy/AdministratorAccess");
+    // Members may assume a console role whose sessions last 12h; the flow grants 1h.
+    moto.group_policy(
+        "ops-admin",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::{ACCOUNT}:role/ops-admin-console"}}]}}"#
+        ),
+    );
+    moto.role("/", "ops-admin-console", 43200, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#);
+    // logs-read is declared but does not exist.
+    moto.group("/legacy/", "billing", &[]);
+    moto.group("/sym/", "db-read", &[]);
+    moto.group("/sym/", "old-team", &[]);
+    moto.group("/other/", "not-in-scope", &[]);
+    // The connector's role covers ops-admin and logs-read, but not db-read.
+    moto.role(
+        "/sym/",
+        "SymIAMProd",
+        3600,
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["iam:AddUserToGroup","iam:RemoveUserFromGroup"],"Resource":["arn:aws:iam::{ACCOUNT}:group/sym/ops-admin","arn:aws:iam::{ACCOUNT}:group/sym/logs-read"]}}]}}"#
+        ),
+    );
+}
+
+fn grants_file(dir: &std::path::Path) -> String {
+    let at = |offset: i64| {
+        let now = SystemTime::now();
+        let time = if offset >= 0 {
+            now + Duration::from_secs(offset as u64)
+        } else {
+            now - Duration::from_secs(offset.unsigned_abs())
+        };
+        humantime::format_rfc3339_seconds(time).to_string()
+    };
+    let grants = serde_json::json!([
+        {"user": "alice", "group": "ops-admin", "expires_at": at(86400)},
+        {"user": "bob", "group": "ops-admin", "expires_at": at(-86400)},
+    ]);
+    let path = dir.join("grants.json");
+    fs::write(&path, grants.to_string()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn findings(doc: &Value) -> Vec<(String, String, u64, String)> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn scenario_yields_exactly_the_expected_findings() {
+    let moto = Moto::start();
+    seed_scenario(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let grants = grants_file(dir.path());
+    let out = symguard("testing", "testing")
+        .args(["drift", SCENARIO, "--endpoint-url", &moto.url])
+        .args(["--grants", &grants, "--format", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    let got: Vec<(String, u64, String)> = findings(&doc)
+        .into_iter()
+        .map(|(rule, file, line, message)| {
+            assert_eq!(file, "fixtures/drift/scenario/main.tf");
+            (rule, line, message)
+        })
+        .collect();
+    let arn = |kind: &str, path: &str| format!("arn:aws:iam::{ACCOUNT}:{kind}{path}");
+    let expected = vec![
+        (
+            "drift-unmanaged-group",
+            13,
+            format!("the group `/sym/old-team` ({}) is inside the scope of `module.iam_connector` but no target declares it: the connector may change its members", arn("group", "/sym/old-team")),
+        ),
+        (
+            "drift-policy-attachments",
+            41,
+            format!("the policies of `ops-admin` ({}) differ from the configuration: attached but not declared: arn:aws:iam::aws:policy/AdministratorAccess", arn("group", "/sym/ops-admin")),
+        ),
+        (
+            "drift-unexpected-member",
+            41,
+            format!("user `bob` is a member of `ops-admin` ({}) without an active Sym grant or an [[allow]] entry", arn("group", "/sym/ops-admin")),
+        ),
+        (
+            "drift-unexpected-member",
+            41,
+            format!("user `mallory` is a member of `ops-admin` ({}) without an active Sym grant or an [[allow]] entry", arn("group", "/sym/ops-admin")),
+        ),
+        (
+            "drift-group-missing",
+            50,
+            format!("the IAM group `logs-read` of `sym_target.logs_read` does not exist in account {ACCOUNT}"),
+        ),
+        (
+            "drift-group-path",
+            59,
+            format!("the group `billing` exists at `/legacy/billing` ({}), outside the connector's scope (/sym/*): Sym cannot manage its members", arn("group", "/legacy/billing")),
+        ),
+        (
+            "drift-connector-policy",
+            68,
+            format!("the connector role `SymIAMProd` ({}) may not iam:AddUserToGroup or iam:RemoveUserFromGroup on `db-read` ({})", arn("role", "/sym/SymIAMProd"), arn("group", "/sym/db-read")),
+        ),
+        (
+            "drift-session-length",
+            102,
+            format!("access lasts up to 1h but the live role `ops-admin-console` ({}) keeps sessions for 12h: users keep the escalated role after Sym removes them", arn("role", "/ops-admin-console")),
+        ),
+    ];
+    let expected: Vec<(String, u64, String)> = expected
+        .into_iter()
+        .map(|(rule, line, message)| (rule.to_string(), line, message))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(doc["summary"]["errors"], 5);
+    assert_eq!(doc["summary"]["warnings"], 3);
+
+    // The same findings in the human report, each at its declaration.
+    let out = symguard("testing", "testing")
+        .args(["drift", SCENARIO, "--endpoint-url", &moto.url])
+        .args(["--grants", &grants])
+        .output()
+        .unwrap();
+    let human = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // Messages wrap at the report's width; compare them without the layout.
+    let unwrapped: String = human
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '│')
+        .collect();
+    let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    for (rule, line, message) in &got {
+        assert!(human.contains(rule.as_str()), "{human}");
+        assert!(
+            human.contains(&format!("fixtures/drift/scenario/main.tf:{line}:")),
+            "no location for {rule} line {line}:\n{human}"
+        );
+        assert!(unwrapped.contains(&squeeze(message)), "{message}\n{human}");
+    }
+    assert!(human.contains("5 errors, 3 warnings"), "{human}");
+}
+
+#[test]
+fn snapshot_then_offline_drift_gives_the_live_findings() {
+    let moto = Moto::start();
+    seed_scenario(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let grants = grants_file(dir.path());
+    let state = dir.path().join("state.json");
+    let state = state.to_str().unwrap();
+    let live = symguard("testing", "testing")
+        .args(["drift", SCENARIO, "--endpoint-url", &moto.url])
+        .args(["--grants", &grants, "--format", "json"])
+        .output()
+        .unwrap();
+    symguard("testing", "testing")
+        .args([
+            "snapshot",
+            SCENARIO,
+            "--endpoint-url",
+            &moto.url,
+            "-o",
+            state,
+        ])
+        .assert()
+        .success();
+    drop(moto);
+
+    let snapshot: Value = serde_json::from_str(&fs::read_to_string(state).unwrap()).unwrap();
+    assert_eq!(snapshot["version"], 1);
+    assert_eq!(snapshot["account"], ACCOUNT);
+    assert_eq!(
+        snapshot["groups"]["ops-admin"]["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(snapshot["missing_groups"], serde_json::json!(["logs-read"]));
+    assert_eq!(
+        snapshot["roles"]["ops-admin-console"]["max_session_duration"],
+        43200
+    );
+
+    // No endpoint and no credentials: the comparison runs on the file alone.
+    let offline = assert_cmd::Command::cargo_bin("symguard")
+        .unwrap()
+        .env_clear()
+        .args(["drift", SCENARIO, "--state", state])
+        .args(["--grants", &grants, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(1));
+    let live: Value = serde_json::from_slice(&live.stdout).unwrap();
+    let offline: Value = serde_json::from_slice(&offline.stdout).unwrap();
+    assert_eq!(findings(&live).len(), 8);
+    assert_eq!(findings(&offline), findings(&live));
+}
+
+#[test]
+fn every_member_and_group_is_read_past_the_first_page() {
+    let moto = Moto::start();
+    let users: Vec<String> = (0..230).map(|i| format!("user-{i:03}")).collect();
+    let users: Vec<&str> = users.iter().map(String::as_str).collect();
+    moto.group("/sym/", "ops-admin", &users);
+    for i in 0..120 {
+        moto.group("/sym/", &format!("team-{i:03}"), &[]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("main.tf"),
+        fs::read_to_string(format!("{SCENARIO}/main.tf")).unwrap(),
+    )
+    .unwrap();
+    fs::copy(format!("{SCENARIO}/impl.py"), dir.path().join("impl.py")).unwrap();
+    let out = symguard("testing", "testing")
+        .args(["drift", dir.path().to_str().unwrap()])
+        .args(["--endpoint-url", &moto.url, "--format", "json"])
+        .args(["--concurrency", "4"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let count = |rule: &str| findings(&doc).iter().filter(|(r, ..)| r == rule).count();
+    assert_eq!(count("drift-unexpected-member"), 230);
+    assert_eq!(count("drift-unmanaged-group"), 120);
+}
+
+fn failure(args: &[&str], key: &str, secret: &str) -> (i32, String, String) {
+    let out = symguard(key, secret).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn missing_credentials_end_the_run_with_one_sentence() {
+    let out = assert_cmd::Command::cargo_bin("symguard")
+        .unwrap()
+        .env_clear()
+        .env("HOME", "/nonexistent/symguard-test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args(["drift", SCENARIO, "--endpoint-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.starts_with("error: no usable AWS credentials"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn unreachable_endpoint_ends_the_run_naming_it() {
+    let port = support::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let (code, stdout, stderr) = failure(
+        &["drift", SCENARIO, "--endpoint-url", &url],
+        "testing",
+        "testing",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.starts_with(&format!("error: cannot reach AWS IAM at {url}")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn access_denied_names_the_missing_action() {
+    // moto enforces IAM policies after the first four requests: the seeding below.
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "4")]);
+    let key = moto.run(async {
+        moto.iam.create_user().user_name("reader").send().await.unwrap();
+        moto.iam
+            .put_user_policy()
+            .user_name("reader")
+            .policy_name("too-narrow")
+            .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetCallerIdentity","iam:GetGroup"],"Resource":"*"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        moto.iam.create_group().group_name("ops-admin").path("/sym/").send().await.unwrap();
+        let key = moto.iam.create_access_key().user_name("reader").send().await.unwrap();
+        let key = key.access_key().unwrap();
+        (key.access_key_id().to_string(), key.secret_access_key().to_string())
+    });
+    let (code, stdout, stderr) = failure(
+        &["drift", SCENARIO, "--endpoint-url", &moto.url],
+        &key.0,
+        &key.1,
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.starts_with("error: access denied: the credentials may not call iam:"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
