@@ -26,6 +26,8 @@ pub struct Config {
     pub max_durations: Vec<MaxDuration>,
     /// `[[allow]]`: who may be in a declared group without a Sym grant.
     pub allow: Vec<Allow>,
+    /// `[remediate] max_removals`: the most removals one remediation may make.
+    pub max_removals: Option<usize>,
 }
 
 /// A standing member of declared groups, allowed by the configuration.
@@ -102,6 +104,7 @@ impl Config {
         let mut config = Config {
             path: Some(path.to_path_buf()),
             require_reason: file.policy.require_reason,
+            max_removals: file.remediate.max_removals,
             ..Config::default()
         };
         for (name, level) in file.rules {
@@ -210,6 +213,14 @@ struct ConfigFile {
     policy: PolicySection,
     #[serde(default)]
     allow: Vec<AllowEntry>,
+    #[serde(default)]
+    remediate: RemediateSection,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RemediateSection {
+    max_removals: Option<usize>,
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod provider;
+pub mod remediate;
 pub mod report;
 pub mod rules;
 pub mod source;
@@ -162,14 +163,22 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
     })
 }
 
-/// `symguard check --plan FILE`: the same rules over the values of a Terraform plan.
-fn check_plan(path: &std::path::Path, options: &CheckOptions) -> Result<CheckReport, Error> {
-    let plan = plan::Plan::read(path).map_err(Error::Plan)?;
+/// The configuration for an input file: `--config`, or the `symguard.toml` nearest to it.
+fn config_beside(
+    path: &std::path::Path,
+    options: &CheckOptions,
+) -> Result<std::sync::Arc<config::Config>, Error> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let config = ConfigResolver::new(options.config.as_deref())?.for_dir(dir)?;
+    Ok(ConfigResolver::new(options.config.as_deref())?.for_dir(dir)?)
+}
+
+/// `symguard check --plan FILE`: the same rules over the values of a Terraform plan.
+fn check_plan(path: &std::path::Path, options: &CheckOptions) -> Result<CheckReport, Error> {
+    let plan = plan::Plan::read(path).map_err(Error::Plan)?;
+    let config = config_beside(path, options)?;
     let model = plan.model();
     let mut findings = rules::run(&model, &config);
     finding::sort_and_dedup(&mut findings);
@@ -217,49 +226,272 @@ fn read_live(
         .build()
         .map_err(|e| Error::Input(format!("cannot start the async runtime: {e}")))?;
     runtime
-        .block_on(async {
-            let session = live::aws::Session::connect(connection).await?;
-            session.read(plan, connection.concurrency).await
-        })
+        .block_on(read_accounts(plan, connection))
         .map_err(Error::Live)
+}
+
+/// Reads every account of the plan concurrently, sharing one limit on requests in flight:
+/// the credentials' own account, and each other declared account through
+/// `--role-template`, or none of them (skipped) without it.
+async fn read_accounts(
+    plan: &live::ReadPlan,
+    connection: &live::aws::Connection,
+) -> Result<live::LiveState, live::aws::LiveError> {
+    use live::aws::Session;
+    let base = Session::connect(connection, connection.assume_role.as_deref()).await?;
+    let mut state = live::LiveState {
+        version: live::SNAPSHOT_VERSION,
+        account: base.account.clone(),
+        taken_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        ..live::LiveState::default()
+    };
+    let mut plans = plan.accounts.clone();
+    let own = plans.remove(&None).unwrap_or_default();
+    plans
+        .entry(Some(base.account.clone()))
+        .or_default()
+        .merge(own);
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(connection.concurrency.max(1)));
+    let progress = progress_bar();
+    let mut reads = tokio::task::JoinSet::new();
+    let mut base = Some(base);
+    for (account, plan) in plans.into_iter().filter_map(|(a, p)| Some((a?, p))) {
+        let own = (account == state.account).then(|| base.take()).flatten();
+        let (connection, limit, progress) = (connection.clone(), limit.clone(), progress.clone());
+        reads.spawn(async move {
+            let session = match own {
+                Some(session) => Some(session),
+                None => Session::connect_account(&connection, &account).await?,
+            };
+            // No session: another account and no --role-template to reach it.
+            let read = match session {
+                Some(session) => Some(session.read(&plan, &limit, &progress).await?),
+                None => None,
+            };
+            Ok::<_, live::aws::LiveError>((account, read))
+        });
+    }
+    while let Some(joined) = reads.join_next().await {
+        let (account, read) = joined.map_err(|e| live::aws::LiveError::Failed {
+            action: "reading IAM",
+            detail: e.to_string(),
+        })??;
+        match read {
+            Some(read) => {
+                state.accounts.insert(account, read);
+            }
+            None => {
+                state.skipped_accounts.insert(account);
+            }
+        }
+    }
+    progress.finish_and_clear();
+    Ok(state)
+}
+
+/// Counts groups, scopes and roles read. It stays hidden unless stderr is a terminal and
+/// the read has taken more than a second, so quick runs and logs show no bar.
+fn progress_bar() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let progress = indicatif::ProgressBar::hidden();
+    if std::io::stderr().is_terminal() {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("reading IAM {wide_bar} {pos}/{len} {elapsed}")
+        {
+            progress.set_style(style);
+        }
+        let shown = progress.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            if !shown.is_finished() {
+                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+        });
+    }
+    progress
+}
+
+/// What drift compares: every root's model with its configuration, the active grants and
+/// the live state (read from AWS, or a snapshot).
+struct DriftInputs<'w> {
+    models: Vec<(model::Model<'w>, std::sync::Arc<config::Config>)>,
+    grants: Vec<drift::Grant>,
+    state: live::LiveState,
+    now: std::time::SystemTime,
+}
+
+impl<'w> DriftInputs<'w> {
+    fn read(
+        workspace: &'w load::Workspace,
+        options: &CheckOptions,
+        live_options: &LiveOptions,
+    ) -> Result<DriftInputs<'w>, Error> {
+        let models = models(workspace, options)?;
+        let grants = match &live_options.grants {
+            Some(path) => drift::read_grants(path).map_err(Error::Input)?,
+            None => Vec::new(),
+        };
+        let state = match &live_options.state {
+            Some(path) => live::LiveState::read_snapshot(path).map_err(Error::Input)?,
+            None => {
+                let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
+                read_live(&drift::read_plan(&only_models), &live_options.connection)?
+            }
+        };
+        Ok(DriftInputs {
+            models,
+            grants,
+            state,
+            now: std::time::SystemTime::now(),
+        })
+    }
+
+    fn contexts(&self) -> impl Iterator<Item = drift::DriftContext<'_>> {
+        self.models.iter().map(|(model, config)| {
+            drift::DriftContext::new(model, config, &self.state, &self.grants, self.now)
+        })
+    }
+
+    fn report(&self, workspace: &load::Workspace, mut findings: Vec<Finding>) -> CheckReport {
+        finding::sort_and_dedup(&mut findings);
+        CheckReport {
+            files: workspace
+                .modules
+                .iter()
+                .map(|m| m.all_files().count())
+                .sum(),
+            resources: self
+                .models
+                .iter()
+                .map(|(m, _)| m.resources.iter().map(|r| r.instances.len()).sum::<usize>())
+                .sum(),
+            findings,
+        }
+    }
 }
 
 /// `symguard drift`: the declared groups against live IAM (or a snapshot of it).
 pub fn drift(options: &CheckOptions, live_options: &LiveOptions) -> Result<CheckReport, Error> {
     let workspace = load::load(&options.paths)?;
-    let models = models(&workspace, options)?;
-    let grants = match &live_options.grants {
-        Some(path) => drift::read_grants(path).map_err(Error::Input)?,
-        None => Vec::new(),
-    };
-    let state = match &live_options.state {
-        Some(path) => live::LiveState::read_snapshot(path).map_err(Error::Input)?,
-        None => {
-            let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
-            read_live(&drift::read_plan(&only_models), &live_options.connection)?
+    let inputs = DriftInputs::read(&workspace, options, live_options)?;
+    let findings = inputs.contexts().flat_map(|cx| drift::run(&cx)).collect();
+    Ok(inputs.report(&workspace, findings))
+}
+
+/// A remediation before it is carried out.
+pub struct Remediation {
+    /// The findings behind the plan.
+    pub report: CheckReport,
+    pub plan: remediate::Plan,
+    /// The smallest `[remediate] max_removals` of the configurations that apply.
+    pub max_removals: Option<usize>,
+}
+
+/// `symguard remediate` without `--plan`: the removals that bring every declared group
+/// back to its allowed members, and the findings behind them.
+pub fn remediation_plan(
+    options: &CheckOptions,
+    live_options: &LiveOptions,
+) -> Result<Remediation, Error> {
+    let workspace = load::load(&options.paths)?;
+    let inputs = DriftInputs::read(&workspace, options, live_options)?;
+    let mut removals: Vec<remediate::Removal> = Vec::new();
+    let mut findings = Vec::new();
+    for cx in inputs.contexts() {
+        for (removal, finding) in remediate::removals(&cx) {
+            // A group declared by two roots is planned once.
+            let planned = removals.iter().any(|r| {
+                (&r.account, &r.group, &r.user) == (&removal.account, &removal.group, &removal.user)
+            });
+            if !planned {
+                removals.push(removal);
+                findings.push(finding);
+            }
         }
+    }
+    removals.sort_by(|a, b| (&a.account, &a.group, &a.user).cmp(&(&b.account, &b.group, &b.user)));
+    let plan = remediate::Plan {
+        version: remediate::PLAN_VERSION,
+        account: inputs.state.account.clone(),
+        created_at: humantime::format_rfc3339_seconds(inputs.now).to_string(),
+        removals,
     };
-    let now = std::time::SystemTime::now();
-    let mut findings: Vec<Finding> = models
-        .iter()
-        .flat_map(|(model, config)| {
-            drift::run(&drift::DriftContext::new(
-                model, config, &state, &grants, now,
-            ))
-        })
-        .collect();
-    finding::sort_and_dedup(&mut findings);
-    Ok(CheckReport {
-        files: workspace
-            .modules
+    Ok(Remediation {
+        max_removals: inputs
+            .models
             .iter()
-            .map(|m| m.all_files().count())
-            .sum(),
-        resources: models
-            .iter()
-            .map(|(m, _)| m.resources.iter().map(|r| r.instances.len()).sum::<usize>())
-            .sum(),
-        findings,
+            .filter_map(|(_, c)| c.max_removals)
+            .min(),
+        report: inputs.report(&workspace, findings),
+        plan,
+    })
+}
+
+/// `symguard remediate --plan FILE`: a saved plan, with the configuration of `--config` or
+/// the `symguard.toml` nearest to the file.
+pub fn saved_plan(path: &std::path::Path, options: &CheckOptions) -> Result<Remediation, Error> {
+    let plan = remediate::Plan::read(path).map_err(Error::Input)?;
+    let config = config_beside(path, options)?;
+    Ok(Remediation {
+        report: CheckReport {
+            findings: Vec::new(),
+            files: 0,
+            resources: 0,
+        },
+        plan,
+        max_removals: config.max_removals,
+    })
+}
+
+/// Why `apply_plan` removed nobody.
+#[derive(Debug)]
+pub enum ApplyError {
+    /// Credentials, connection or audit log: exit code 2.
+    Run(Error),
+    /// The plan itself was refused: exit code 1.
+    Refused(remediate::Refusal),
+}
+
+/// Connects to every account of the plan and carries it out. A plan made for another
+/// account than the credentials' is refused before anything is removed.
+pub fn apply_plan(
+    plan: &remediate::Plan,
+    connection: &live::aws::Connection,
+    audit: &mut remediate::apply::AuditLog,
+) -> Result<Vec<remediate::apply::Applied>, ApplyError> {
+    use live::aws::Session;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            ApplyError::Run(Error::Input(format!("cannot start the async runtime: {e}")))
+        })?;
+    runtime.block_on(async {
+        let base = Session::connect(connection, connection.assume_role.as_deref())
+            .await
+            .map_err(|e| ApplyError::Run(Error::Live(e)))?;
+        if base.account != plan.account {
+            return Err(ApplyError::Refused(remediate::Refusal::OtherAccount {
+                plan: plan.account.clone(),
+                credentials: base.account,
+            }));
+        }
+        let mut sessions = std::collections::HashMap::new();
+        for removal in &plan.removals {
+            if removal.account == base.account || sessions.contains_key(&removal.account) {
+                continue;
+            }
+            let session = Session::connect_account(connection, &removal.account)
+                .await
+                .map_err(|e| ApplyError::Run(Error::Live(e)))?;
+            if let Some(session) = session {
+                sessions.insert(removal.account.clone(), session);
+            }
+        }
+        sessions.insert(base.account.clone(), base);
+        remediate::apply::apply(plan, &sessions, audit)
+            .await
+            .map_err(|e| ApplyError::Run(Error::Input(e)))
     })
 }
 

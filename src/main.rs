@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use symguard::finding::Severity;
 use symguard::live::aws::Connection;
 use symguard::report::{human, json};
-use symguard::{rules, CheckOptions, CheckReport, LiveOptions, VarOption};
+use symguard::{remediate, rules, CheckOptions, CheckReport, LiveOptions, VarOption};
 
 /// Policy-as-code validator and drift checker for Sym's AWS IAM access configuration.
 #[derive(Parser)]
@@ -41,6 +41,37 @@ enum Command {
         /// Compare with a snapshot written by `symguard snapshot` instead of reading AWS.
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+    },
+    /// Remove the members drift reports as unexpected: prints the plan unless --apply.
+    Remediate {
+        #[command(flatten)]
+        input: InputArgs,
+        #[command(flatten)]
+        report: ReportArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// The active Sym grants: a JSON array of {"user", "group", "expires_at"}.
+        #[arg(long, value_name = "FILE", conflicts_with = "plan")]
+        grants: Option<PathBuf>,
+        /// Carry the plan out (default: print it and change nothing).
+        #[arg(long)]
+        apply: bool,
+        /// Do not ask for confirmation; needed for --apply without a terminal.
+        #[arg(long, requires = "apply")]
+        yes: bool,
+        /// Save the plan to FILE.
+        #[arg(long, value_name = "FILE", conflicts_with = "plan")]
+        plan_out: Option<PathBuf>,
+        /// Use a plan saved with --plan-out instead of computing one.
+        #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+        plan: Option<PathBuf>,
+        /// Refuse a plan with more removals than N [default: 10, or `[remediate]
+        /// max_removals` in symguard.toml].
+        #[arg(long, value_name = "N")]
+        max_removals: Option<usize>,
+        /// Append one JSON line per removal event to FILE.
+        #[arg(long, value_name = "FILE")]
+        audit_log: Option<PathBuf>,
     },
     /// Write the live state drift reads to a file, for offline runs and evidence.
     Snapshot {
@@ -99,6 +130,10 @@ struct AwsArgs {
     /// Assume this role (ARN) before reading.
     #[arg(long, value_name = "ARN")]
     assume_role: Option<String>,
+    /// Read each account an integration names by assuming this role, e.g.
+    /// 'arn:aws:iam::{account_id}:role/SymguardReadOnly'.
+    #[arg(long, value_name = "ARN")]
+    role_template: Option<String>,
     /// Requests in flight at most.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
@@ -111,6 +146,7 @@ impl AwsArgs {
             region: self.region,
             endpoint_url: self.endpoint_url,
             assume_role: self.assume_role,
+            role_template: self.role_template,
             concurrency: usize::from(self.concurrency),
         }
     }
@@ -185,6 +221,56 @@ fn main() -> ExitCode {
                 &report,
             )
         }
+        Command::Remediate {
+            input,
+            report,
+            aws,
+            grants,
+            apply,
+            yes,
+            plan_out,
+            plan,
+            max_removals,
+            audit_log,
+        } => {
+            let options = input.options(sub("remediate"));
+            let connection = aws.connection();
+            let computed = match &plan {
+                Some(path) => symguard::saved_plan(path, &options),
+                None => symguard::remediation_plan(
+                    &options,
+                    &LiveOptions {
+                        connection: connection.clone(),
+                        grants,
+                        state: None,
+                    },
+                ),
+            };
+            let remediation = match computed {
+                Ok(remediation) => remediation,
+                Err(e) => return fail(&e.to_string()),
+            };
+            if let Some(path) = &plan_out {
+                if let Err(e) = remediation.plan.write(path) {
+                    return fail(&e);
+                }
+            }
+            let limit = max_removals
+                .or(remediation.max_removals)
+                .unwrap_or(remediate::DEFAULT_MAX_REMOVALS);
+            let remediate = Remediate {
+                remediation,
+                limit,
+                connection,
+                audit_log,
+                yes,
+            };
+            if apply {
+                remediate.apply(&report)
+            } else {
+                remediate.dry_run(&report)
+            }
+        }
         Command::Snapshot { input, aws, output } => {
             let options = input.options(sub("snapshot"));
             match symguard::snapshot(&options, &aws.connection()).map(|s| s.write_snapshot(&output))
@@ -249,6 +335,121 @@ impl InputArgs {
     }
 }
 
+/// `remediate`, once the plan is known.
+struct Remediate {
+    remediation: symguard::Remediation,
+    limit: usize,
+    connection: Connection,
+    audit_log: Option<PathBuf>,
+    yes: bool,
+}
+
+impl Remediate {
+    /// Prints the plan and the findings behind it; exits as `drift` would on them.
+    fn dry_run(self, args: &ReportArgs) -> ExitCode {
+        let Remediate {
+            remediation, limit, ..
+        } = self;
+        let symguard::Remediation { report, plan, .. } = remediation;
+        let output = match args.format {
+            Format::Json => json::render_remediation(
+                &report.findings,
+                report.files,
+                report.resources,
+                &plan,
+                None,
+            ),
+            Format::Human => {
+                let mut out = human::plan(&plan);
+                if let Err(refusal) = plan.check_limit(limit) {
+                    out += &format!("--apply would be refused: {refusal}\n");
+                }
+                out + "dry run: nothing was changed; run again with --apply to carry the plan out\n"
+            }
+        };
+        if let Err(code) = print(&output) {
+            return code;
+        }
+        exit_for(&report.findings, args)
+    }
+
+    /// Carries the plan out, after the limit and the confirmation.
+    fn apply(self, args: &ReportArgs) -> ExitCode {
+        let plan = &self.remediation.plan;
+        if let Err(refusal) = plan.check_limit(self.limit) {
+            eprintln!("refused: {refusal}");
+            return ExitCode::from(EXIT_FINDINGS);
+        }
+        if plan.removals.is_empty() {
+            let _ = print(&match args.format {
+                Format::Json => {
+                    let r = &self.remediation.report;
+                    json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&[]))
+                }
+                Format::Human => "symguard remediate: nothing to remove\n".to_string(),
+            });
+            return ExitCode::SUCCESS;
+        }
+        if !self.yes {
+            match confirm(plan) {
+                Ok(true) => {}
+                Ok(false) => {
+                    eprintln!("nothing was removed");
+                    return ExitCode::from(EXIT_FINDINGS);
+                }
+                Err(message) => return fail(&message),
+            }
+        }
+        let mut audit = match remediate::apply::AuditLog::open(self.audit_log.as_deref()) {
+            Ok(audit) => audit,
+            Err(e) => return fail(&e),
+        };
+        let applied = match symguard::apply_plan(plan, &self.connection, &mut audit) {
+            Ok(applied) => applied,
+            Err(symguard::ApplyError::Refused(refusal)) => {
+                eprintln!("refused: {refusal}");
+                return ExitCode::from(EXIT_FINDINGS);
+            }
+            Err(symguard::ApplyError::Run(e)) => return fail(&e.to_string()),
+        };
+        let r = &self.remediation.report;
+        let output = match args.format {
+            Format::Json => {
+                json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&applied))
+            }
+            Format::Human => human::plan(plan) + &human::applied(&applied),
+        };
+        if let Err(code) = print(&output) {
+            return code;
+        }
+        let failed = applied
+            .iter()
+            .any(|a| matches!(a.outcome, remediate::apply::Outcome::Failed(_)));
+        ExitCode::from(if failed { EXIT_FINDINGS } else { 0 })
+    }
+}
+
+/// Asks on the terminal before removing anyone; without a terminal, `--yes` is required.
+fn confirm(plan: &symguard::remediate::Plan) -> Result<bool, String> {
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err("--apply without a terminal needs --yes; nobody was removed".into());
+    }
+    eprint!(
+        "Remove {} from IAM groups in account {}? Type `yes` to continue: ",
+        if plan.removals.len() == 1 {
+            "1 member".to_string()
+        } else {
+            format!("{} members", plan.removals.len())
+        },
+        plan.account
+    );
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| format!("cannot read the answer: {e}"))?;
+    Ok(answer.trim() == "yes")
+}
+
 /// Prints the report and turns the findings into the exit code.
 fn finish(result: Result<CheckReport, symguard::Error>, args: &ReportArgs) -> ExitCode {
     let report = match result {
@@ -269,15 +470,28 @@ fn finish(result: Result<CheckReport, symguard::Error>, args: &ReportArgs) -> Ex
                 + &human::summary(&report.findings, report.files, report.resources)
         }
     };
-    if let Err(e) = std::io::stdout().lock().write_all(output.as_bytes()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return fail(&format!("cannot write the report: {e}"));
-        }
+    if let Err(code) = print(&output) {
+        return code;
     }
+    exit_for(&report.findings, args)
+}
+
+/// Writes the report to stdout; a reader that went away is not an error.
+fn print(output: &str) -> Result<(), ExitCode> {
+    match std::io::stdout().lock().write_all(output.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(fail(&format!("cannot write the report: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// 1 when a finding reaches `--fail-on`, else 0.
+fn exit_for(findings: &[symguard::finding::Finding], args: &ReportArgs) -> ExitCode {
     let failed = args
         .fail_on
         .threshold()
-        .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+        .is_some_and(|t| findings.iter().any(|f| f.severity >= t));
     ExitCode::from(if failed { EXIT_FINDINGS } else { 0 })
 }
 

@@ -206,16 +206,17 @@ fn snapshot_then_offline_drift_gives_the_live_findings() {
     let snapshot: Value = serde_json::from_str(&fs::read_to_string(state).unwrap()).unwrap();
     assert_eq!(snapshot["version"], 1);
     assert_eq!(snapshot["account"], ACCOUNT);
+    let account = &snapshot["accounts"][ACCOUNT];
     assert_eq!(
-        snapshot["groups"]["ops-admin"]["members"]
+        account["groups"]["ops-admin"]["members"]
             .as_array()
             .unwrap()
             .len(),
         4
     );
-    assert_eq!(snapshot["missing_groups"], serde_json::json!(["logs-read"]));
+    assert_eq!(account["missing_groups"], serde_json::json!(["logs-read"]));
     assert_eq!(
-        snapshot["roles"]["ops-admin-console"]["max_session_duration"],
+        account["roles"]["ops-admin-console"]["max_session_duration"],
         43200
     );
 
@@ -311,23 +312,13 @@ fn unreachable_endpoint_ends_the_run_naming_it() {
 
 #[test]
 fn access_denied_names_the_missing_action() {
-    // moto enforces IAM policies after the first four requests: the seeding below.
-    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "4")]);
-    let key = moto.run(async {
-        moto.iam.create_user().user_name("reader").send().await.unwrap();
-        moto.iam
-            .put_user_policy()
-            .user_name("reader")
-            .policy_name("too-narrow")
-            .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetCallerIdentity","iam:GetGroup"],"Resource":"*"}]}"#)
-            .send()
-            .await
-            .unwrap();
-        moto.iam.create_group().group_name("ops-admin").path("/sym/").send().await.unwrap();
-        let key = moto.iam.create_access_key().user_name("reader").send().await.unwrap();
-        let key = key.access_key().unwrap();
-        (key.access_key_id().to_string(), key.secret_access_key().to_string())
-    });
+    let moto = Moto::start();
+    moto.group("/sym/", "ops-admin", &[]);
+    let key = moto.user_with_policy(
+        "reader",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetCallerIdentity","iam:GetGroup"],"Resource":"*"}]}"#,
+    );
+    moto.enforce_iam_policies();
     let (code, stdout, stderr) = failure(
         &["drift", SCENARIO, "--endpoint-url", &moto.url],
         &key.0,
@@ -340,4 +331,70 @@ fn access_denied_names_the_missing_action() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn other_accounts_are_read_through_the_role_template_or_reported_skipped() {
+    let moto = Moto::start();
+    moto.group("/sym/", "platform-admin", &["alice"]);
+    let payments = moto.in_account("222222222222");
+    payments.group("/sym/", "payments-admin", &["mallory"]);
+    let fixture = "fixtures/drift/accounts";
+
+    let out = symguard("testing", "testing")
+        .args([
+            "drift",
+            fixture,
+            "--endpoint-url",
+            &moto.url,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(String, u64, String)> = findings(&doc)
+        .into_iter()
+        .map(|(rule, _, line, message)| (rule, line, message))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "drift-account-skipped".to_string(),
+                27,
+                format!("account 222222222222 of `sym_integration.payments` was not read (the credentials are for account {ACCOUNT}), so its group was not compared: payments-admin"),
+            ),
+            (
+                "drift-unexpected-member".to_string(),
+                35,
+                format!("user `alice` is a member of `platform-admin` (arn:aws:iam::{ACCOUNT}:group/sym/platform-admin) without an active Sym grant or an [[allow]] entry"),
+            ),
+        ]
+    );
+
+    let out = symguard("testing", "testing")
+        .args([
+            "drift",
+            fixture,
+            "--endpoint-url",
+            &moto.url,
+            "--format",
+            "json",
+        ])
+        .args([
+            "--role-template",
+            "arn:aws:iam::{account_id}:role/SymguardReadOnly",
+        ])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<String> = findings(&doc).into_iter().map(|f| f.3).collect();
+    assert_eq!(
+        messages,
+        vec![
+            format!("user `alice` is a member of `platform-admin` (arn:aws:iam::{ACCOUNT}:group/sym/platform-admin) without an active Sym grant or an [[allow]] entry"),
+            "user `mallory` is a member of `payments-admin` (arn:aws:iam::222222222222:group/sym/payments-admin) without an active Sym grant or an [[allow]] entry".to_string(),
+        ]
+    );
 }

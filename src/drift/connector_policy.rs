@@ -21,7 +21,7 @@ fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
             continue;
         };
         // Only a role that exists is judged: a missing one is not this rule's to report.
-        let Some(role) = cx.live.roles.get(&role_name) else {
+        let Some(role) = cx.account(declared).and_then(|a| a.roles.get(&role_name)) else {
             continue;
         };
         // A group outside the connector's scope is drift-group-path's: the connector module

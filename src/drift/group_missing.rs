@@ -10,18 +10,19 @@ pub const RULE: DriftRule = DriftRule {
 };
 
 fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
-    for declared in cx
-        .declared
-        .iter()
-        .filter(|d| cx.live.missing_groups.contains(&d.name))
-    {
+    for declared in cx.declared.iter().filter(|d| {
+        cx.account(d)
+            .is_some_and(|a| a.missing_groups.contains(&d.name))
+    }) {
         out.push(
             cx.finding(
                 &RULE,
                 declared.loc.clone(),
                 format!(
                     "the IAM group `{}` of `{}` does not exist in account {}",
-                    declared.name, declared.target.address, cx.live.account
+                    declared.name,
+                    declared.target.address,
+                    cx.account_id(&declared.account)
                 ),
             )
             .label("no such group")

@@ -4,18 +4,19 @@
 //! (or load a snapshot) -> compare with one rule per kind of drift -> findings in the
 //! shared model.
 
+mod account_skipped;
 mod connector_policy;
 mod group_missing;
 mod group_path;
 mod policy_attachments;
 mod session_length;
-mod unexpected_member;
+pub mod unexpected_member;
 mod unmanaged_group;
 
 use crate::config::Config;
 use crate::eval::Instance;
 use crate::finding::{Finding, Severity};
-use crate::live::{LiveGroup, LiveState, ReadPlan};
+use crate::live::{AccountState, LiveGroup, LiveState, ReadPlan};
 use crate::model::{value_loc, GroupPattern, Model, ModuleCall, TargetRef};
 use crate::source::Loc;
 use serde::Deserialize;
@@ -38,6 +39,7 @@ pub const CATALOGUE: &[&DriftRule] = &[
     &policy_attachments::RULE,
     &connector_policy::RULE,
     &session_length::RULE,
+    &account_skipped::RULE,
 ];
 
 /// An active Sym grant: `{"user": "alice", "group": "prod-logs-read", "expires_at": "2026-11-24T18:00:00Z"}`.
@@ -89,8 +91,12 @@ pub struct DeclaredGroup<'m> {
     pub target: &'m Instance,
     /// The `settings.iam_group` value: where a finding about the group points.
     pub loc: Loc,
+    /// The `permission_context` integration serving it, through its strategy.
+    pub integration: Option<&'m Instance>,
     /// The connector serving it, through strategy -> integration -> module.
     pub connector: Option<&'m ModuleCall>,
+    /// The AWS account the integration names, when statically known.
+    pub account: Option<String>,
 }
 
 impl DeclaredGroup<'_> {
@@ -132,11 +138,21 @@ impl<'a> DriftContext<'a> {
         Finding::new(rule.name, rule.severity, loc, message)
     }
 
+    /// The account ID a declaration's account stands for: the credentials' when unknown.
+    pub fn account_id<'s>(&'s self, account: &'s Option<String>) -> &'s str {
+        account.as_deref().unwrap_or(&self.live.account)
+    }
+
+    /// What was read in the declared group's account; `None` when that account was skipped.
+    pub fn account(&self, declared: &DeclaredGroup) -> Option<&'a AccountState> {
+        self.live.account(declared.account.as_deref())
+    }
+
     /// The declared groups that exist, with their live state.
     pub fn existing(&self) -> impl Iterator<Item = (&DeclaredGroup<'a>, &'a LiveGroup)> {
         self.declared
             .iter()
-            .filter_map(|d| Some((d, self.live.groups.get(&d.name)?)))
+            .filter_map(|d| Some((d, self.account(d)?.groups.get(&d.name)?)))
     }
 
     /// Whether `user` may be in `group` without being removed: an `[[allow]]` entry or an
@@ -163,18 +179,21 @@ fn declared_groups<'m>(model: &'m Model<'m>) -> Vec<DeclaredGroup<'m>> {
         let Some(name) = group.as_str().filter(|n| !n.is_empty()) else {
             continue;
         };
+        let integration = integration_of_target(model, target);
         out.push(DeclaredGroup {
             name: name.to_string(),
             target,
             loc: value_loc(settings, group),
-            connector: connector_of_target(model, target),
+            connector: integration.and_then(|i| model.connector_of(i)),
+            account: integration.and_then(integration_account),
+            integration,
         });
     }
     out
 }
 
-/// The connector of the first `aws_iam` strategy that lists the target.
-fn connector_of_target<'m>(model: &'m Model<'m>, target: &Instance) -> Option<&'m ModuleCall> {
+/// The integration of the first `aws_iam` strategy that lists the target.
+fn integration_of_target<'m>(model: &'m Model<'m>, target: &Instance) -> Option<&'m Instance> {
     model
         .sym("sym_strategy", "aws_iam")
         .find_map(|(_, strategy)| {
@@ -185,9 +204,29 @@ fn connector_of_target<'m>(model: &'m Model<'m>, target: &Instance) -> Option<&'
             if !lists {
                 return None;
             }
-            let integration = model.referenced(&strategy.body.attr("integration_id")?.value)?;
-            model.connector_of(integration.1)
+            let (_, integration) =
+                model.referenced(&strategy.body.attr("integration_id")?.value)?;
+            Some(integration)
         })
+}
+
+/// The account a `permission_context` integration names in `external_id`, when it is a
+/// known account ID.
+pub fn integration_account(integration: &Instance) -> Option<String> {
+    let id = integration.body.attr("external_id")?.value.as_str()?;
+    (id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())).then(|| id.to_string())
+}
+
+/// The account of the integration a connector serves, when statically known.
+pub fn connector_account(model: &Model, call: &ModuleCall) -> Option<String> {
+    model
+        .sym("sym_integration", "permission_context")
+        .find(|(_, i)| {
+            model
+                .connector_of(i)
+                .is_some_and(|c| c.address == call.address)
+        })
+        .and_then(|(_, i)| integration_account(i))
 }
 
 /// What drift must read for these models.
@@ -195,9 +234,17 @@ pub fn read_plan(models: &[&Model]) -> ReadPlan {
     let mut plan = ReadPlan::default();
     for model in models {
         for declared in declared_groups(model) {
-            plan.groups.insert(declared.name.clone());
+            plan.accounts
+                .entry(declared.account)
+                .or_default()
+                .groups
+                .insert(declared.name);
         }
         for call in model.calls.iter().filter(|c| c.is_connector()) {
+            let plan = plan
+                .accounts
+                .entry(connector_account(model, call))
+                .or_default();
             for pattern in call.group_config().unwrap_or_default() {
                 // IAM lists groups by path prefix: everything before the first wildcard.
                 let prefix: String = pattern

@@ -32,11 +32,14 @@ fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
             else {
                 continue;
             };
-            let Some(group) = cx.live.groups.get(&declared.name) else {
+            let Some(account) = cx.account(declared) else {
+                continue;
+            };
+            let Some(group) = account.groups.get(&declared.name) else {
                 continue;
             };
             for role_name in assumable_role_names(group) {
-                let Some(role) = cx.live.roles.get(&role_name) else {
+                let Some(role) = account.roles.get(&role_name) else {
                     continue;
                 };
                 if seen.contains(&role_name) || role.max_session_duration == longest {

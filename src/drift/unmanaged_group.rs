@@ -1,4 +1,4 @@
-use super::{DriftContext, DriftRule};
+use super::{connector_account, DriftContext, DriftRule};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: DriftRule = DriftRule {
@@ -14,11 +14,17 @@ fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
         let Some(patterns) = call.group_config() else {
             continue;
         };
-        for group in &cx.live.scoped_groups {
+        let account = connector_account(cx.model, call);
+        let Some(live) = cx.live.account(account.as_deref()) else {
+            continue;
+        };
+        for group in &live.scoped_groups {
             let in_scope = patterns
                 .iter()
                 .any(|p| p.matches(Some(&group.path), &group.name));
-            let declared = cx.declared.iter().any(|d| d.name == group.name);
+            let declared = cx.declared.iter().any(|d| {
+                d.name == group.name && cx.account_id(&d.account) == cx.account_id(&account)
+            });
             if in_scope && !declared {
                 let loc = call
                     .args

@@ -2,7 +2,7 @@
 //! web identity), the SDK's retry with backoff on throttling, full pagination, and a
 //! bounded number of requests in flight.
 
-use super::{GroupSummary, LiveGroup, LiveRole, LiveState, ReadPlan, SNAPSHOT_VERSION};
+use super::{AccountPlan, AccountState, GroupSummary, LiveGroup, LiveRole};
 use crate::model::iam;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -11,10 +11,11 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::Client;
+use indicatif::ProgressBar;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -25,6 +26,8 @@ pub struct Connection {
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
     pub assume_role: Option<String>,
+    /// `--role-template`: the role to assume in each declared account, with `{account_id}`.
+    pub role_template: Option<String>,
     /// Requests in flight at most (`--concurrency`).
     pub concurrency: usize,
 }
@@ -75,7 +78,11 @@ pub struct Session {
 }
 
 impl Session {
-    pub async fn connect(connection: &Connection) -> Result<Session, LiveError> {
+    /// Connects with the standard credentials, then assumes `role` when one is given.
+    pub async fn connect(
+        connection: &Connection,
+        role: Option<&str>,
+    ) -> Result<Session, LiveError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(5))
             .timeout_config(
@@ -102,7 +109,7 @@ impl Session {
                 region.unwrap_or_else(|| "us-east-1".into()),
             ))
             .build();
-        if let Some(role) = &connection.assume_role {
+        if let Some(role) = role {
             let provider = aws_config::sts::AssumeRoleProvider::builder(role)
                 .session_name("symguard")
                 .configure(&config)
@@ -133,20 +140,50 @@ impl Session {
         })
     }
 
-    /// Reads everything `plan` names, plus the roles the groups' policies let members
-    /// assume. Every failure other than "does not exist" stops the read.
-    pub async fn read(&self, plan: &ReadPlan, concurrency: usize) -> Result<LiveState, LiveError> {
-        let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+    /// Connects to another account through `--role-template`; `None` without a template.
+    /// A role that lands in a different account is an error, not a silent misread.
+    pub async fn connect_account(
+        connection: &Connection,
+        account: &str,
+    ) -> Result<Option<Session>, LiveError> {
+        let Some(template) = &connection.role_template else {
+            return Ok(None);
+        };
+        let role = template.replace("{account_id}", account);
+        let session = Session::connect(connection, Some(&role)).await?;
+        if session.account != account {
+            return Err(LiveError::Failed {
+                action: "sts:AssumeRole",
+                detail: format!(
+                    "{role} belongs to account {}, not {account}; check --role-template",
+                    session.account
+                ),
+            });
+        }
+        Ok(Some(session))
+    }
+
+    /// Reads everything `plan` names in this session's account, plus the roles the
+    /// groups' policies let members assume, with at most `limit` requests in flight. Every
+    /// failure other than "does not exist" stops the read.
+    pub async fn read(
+        &self,
+        plan: &AccountPlan,
+        limit: &Arc<Semaphore>,
+        progress: &ProgressBar,
+    ) -> Result<AccountState, LiveError> {
         let groups = self
             .each(
-                &limit,
+                limit,
+                progress,
                 plan.groups.iter().cloned().collect(),
                 |s, name| async move { s.read_group(&name).await.map(|g| (name, g)) },
             )
             .await?;
         let scoped = self
             .each(
-                &limit,
+                limit,
+                progress,
                 plan.scope_prefixes.iter().cloned().collect(),
                 |s, prefix| async move { s.list_groups(&prefix).await },
             )
@@ -157,17 +194,13 @@ impl Session {
         }
         let roles = self
             .each(
-                &limit,
+                limit,
+                progress,
                 roles_to_read.into_iter().collect(),
                 |s, name| async move { s.read_role(&name).await.map(|r| (name, r)) },
             )
             .await?;
-        let mut state = LiveState {
-            version: SNAPSHOT_VERSION,
-            account: self.account.clone(),
-            taken_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            ..LiveState::default()
-        };
+        let mut state = AccountState::default();
         for (name, group) in groups {
             match group {
                 Some(group) => {
@@ -199,6 +232,7 @@ impl Session {
     async fn each<T, R, F, Fut>(
         &self,
         limit: &Arc<Semaphore>,
+        progress: &ProgressBar,
         items: Vec<T>,
         read: F,
     ) -> Result<Vec<R>, LiveError>
@@ -212,6 +246,7 @@ impl Session {
             client: self.client.clone(),
             endpoint: self.endpoint.clone(),
         });
+        progress.inc_length(items.len() as u64);
         let mut tasks = JoinSet::new();
         for item in items {
             let permit = Arc::clone(limit);
@@ -228,8 +263,55 @@ impl Session {
                 detail: e.to_string(),
             })?;
             out.push(result?);
+            progress.inc(1);
         }
         Ok(out)
+    }
+}
+
+/// What a removal found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RemovalResult {
+    Removed,
+    /// The user was not (or no longer) a member, or the group is gone.
+    AlreadyAbsent,
+}
+
+impl Session {
+    /// Whether `user` is a member of `group` now; `false` when the group does not exist.
+    pub async fn is_member(&self, group: &str, user: &str) -> Result<bool, LiveError> {
+        let pages = self
+            .client
+            .get_group()
+            .group_name(group)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await;
+        match pages {
+            Err(e) if e.code() == Some("NoSuchEntity") => Ok(false),
+            Err(e) => Err(classify("iam:GetGroup", &self.endpoint, e)),
+            Ok(pages) => Ok(pages
+                .iter()
+                .flat_map(|p| p.users())
+                .any(|u| u.user_name().eq_ignore_ascii_case(user))),
+        }
+    }
+
+    /// Removes `user` from `group` (retried by the SDK on throttling and transient errors).
+    pub async fn remove_member(&self, group: &str, user: &str) -> Result<RemovalResult, LiveError> {
+        match self
+            .client
+            .remove_user_from_group()
+            .group_name(group)
+            .user_name(user)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(RemovalResult::Removed),
+            Err(e) if e.code() == Some("NoSuchEntity") => Ok(RemovalResult::AlreadyAbsent),
+            Err(e) => Err(classify("iam:RemoveUserFromGroup", &self.endpoint, e)),
+        }
     }
 }
 

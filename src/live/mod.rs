@@ -11,9 +11,16 @@ use std::path::Path;
 
 pub const SNAPSHOT_VERSION: u32 = 1;
 
-/// What drift needs to read, gathered from the configuration.
+/// What drift needs to read, by account: `None` is the credentials' own account, where
+/// declarations whose account is not known statically are read.
 #[derive(Default, Debug)]
 pub struct ReadPlan {
+    pub accounts: BTreeMap<Option<String>, AccountPlan>,
+}
+
+/// What to read in one account.
+#[derive(Default, Debug, Clone)]
+pub struct AccountPlan {
     /// Names of the groups declared by targets.
     pub groups: BTreeSet<String>,
     /// Path prefixes of the connectors' scopes, to list the groups inside them.
@@ -22,13 +29,40 @@ pub struct ReadPlan {
     pub roles: BTreeSet<String>,
 }
 
+impl AccountPlan {
+    pub fn merge(&mut self, other: AccountPlan) {
+        self.groups.extend(other.groups);
+        self.scope_prefixes.extend(other.scope_prefixes);
+        self.roles.extend(other.roles);
+    }
+}
+
 #[derive(Serialize, Deserialize, Debug, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct LiveState {
     pub version: u32,
+    /// The account of the credentials, where declarations of unknown account were read.
     pub account: String,
     /// RFC 3339, UTC.
     pub taken_at: String,
+    /// What was read, by account ID.
+    pub accounts: BTreeMap<String, AccountState>,
+    /// Declared accounts that were not read: other than the credentials' account, and no
+    /// `--role-template` to reach them.
+    pub skipped_accounts: BTreeSet<String>,
+}
+
+impl LiveState {
+    /// What was read in `account` (the credentials' own when `None`); `None` when the
+    /// account was skipped.
+    pub fn account(&self, account: Option<&str>) -> Option<&AccountState> {
+        self.accounts.get(account.unwrap_or(&self.account))
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct AccountState {
     /// Declared groups that exist, by name.
     pub groups: BTreeMap<String, LiveGroup>,
     /// Declared groups that IAM answered do not exist (`NoSuchEntity`).

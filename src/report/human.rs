@@ -2,6 +2,8 @@
 
 use super::{plural, Counts};
 use crate::finding::{Finding, Severity};
+use crate::remediate::apply::{Applied, Outcome};
+use crate::remediate::Plan;
 use crate::source::Loc;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
@@ -155,4 +157,55 @@ impl Diagnostic for FindingDiagnostic {
         }
         Some(Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)))
     }
+}
+
+/// A remediation plan: one line per removal, with the finding that caused it.
+pub fn plan(plan: &Plan) -> String {
+    let mut out = format!(
+        "remediation plan for account {}: {}\n",
+        plan.account,
+        plural(plan.removals.len(), "removal")
+    );
+    for removal in &plan.removals {
+        out += &format!(
+            "  remove `{}` from `{}` ({})\n      because {}:{}: {}\n",
+            removal.user,
+            removal.group,
+            removal.group_arn,
+            removal.finding.file,
+            removal.finding.line,
+            removal.finding.message
+        );
+    }
+    out
+}
+
+/// What `remediate --apply` did, then the totals.
+pub fn applied(applied: &[Applied]) -> String {
+    let mut out = String::new();
+    let (mut removed, mut absent, mut failed) = (0, 0, 0);
+    for a in applied {
+        let what = match &a.outcome {
+            Outcome::Removed => {
+                removed += 1;
+                "removed".to_string()
+            }
+            Outcome::AlreadyAbsent => {
+                absent += 1;
+                "skipped (already absent)".to_string()
+            }
+            Outcome::Failed(error) => {
+                failed += 1;
+                format!("FAILED: {error}")
+            }
+        };
+        out += &format!(
+            "  `{}` from `{}` in {}: {what}\n",
+            a.user, a.group, a.account
+        );
+    }
+    out += &format!(
+        "symguard remediate: {removed} removed, {absent} skipped (already absent), {failed} failed\n"
+    );
+    out
 }

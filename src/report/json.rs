@@ -2,6 +2,8 @@
 
 use super::Counts;
 use crate::finding::{Finding, Severity};
+use crate::remediate::apply::Applied;
+use crate::remediate::Plan;
 use crate::source::Loc;
 use serde::Serialize;
 
@@ -12,6 +14,12 @@ struct Document<'a> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
     summary: Summary,
+    /// `remediate` only: the plan, as `--plan-out` saves it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<&'a Plan>,
+    /// `remediate --apply` only: what happened to each removal, in plan order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcomes: Option<&'a [Applied]>,
 }
 
 #[derive(Serialize)]
@@ -70,6 +78,27 @@ fn location(loc: &Loc) -> Location<'_> {
 }
 
 pub fn render(findings: &[Finding], files: usize, resources: usize) -> String {
+    render_document(findings, files, resources, None, None)
+}
+
+/// The report of `remediate`: its findings, the plan and, after `--apply`, the outcomes.
+pub fn render_remediation(
+    findings: &[Finding],
+    files: usize,
+    resources: usize,
+    plan: &Plan,
+    outcomes: Option<&[Applied]>,
+) -> String {
+    render_document(findings, files, resources, Some(plan), outcomes)
+}
+
+fn render_document(
+    findings: &[Finding],
+    files: usize,
+    resources: usize,
+    plan: Option<&Plan>,
+    outcomes: Option<&[Applied]>,
+) -> String {
     let counts = Counts::of(findings);
     let document = Document {
         version: SCHEMA_VERSION,
@@ -104,6 +133,8 @@ pub fn render(findings: &[Finding], files: usize, resources: usize) -> String {
             warnings: counts.warnings,
             notes: counts.notes,
         },
+        plan,
+        outcomes,
     };
     // Serializing plain structs of strings and numbers cannot fail.
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 pub const ACCOUNT: &str = "123456789012";
 
 pub struct Moto {
-    child: Child,
+    /// The server, owned by the `Moto` that started it.
+    child: Option<Child>,
     pub url: String,
     pub runtime: tokio::runtime::Runtime,
     pub iam: Client,
@@ -20,12 +21,6 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
-        Moto::start_with(&[])
-    }
-
-    /// Starts moto with extra environment, e.g. `INITIAL_NO_AUTH_ACTION_COUNT` to make it
-    /// enforce IAM policies after the first requests.
-    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let server = std::env::var_os("SYMGUARD_MOTO_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".venv/bin/moto_server"));
@@ -39,7 +34,6 @@ impl Moto {
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             // The AWS managed policies (ReadOnlyAccess, ...) that tests attach.
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -59,11 +53,100 @@ impl Moto {
             .unwrap();
         let iam = client(&url, "testing", "testing");
         Moto {
-            child,
+            child: Some(child),
             url,
             runtime,
             iam,
         }
+    }
+
+    /// A seeding client in another account: moto puts whatever assumed-role credentials
+    /// do into the account of the role's ARN.
+    pub fn in_account(&self, account: &str) -> Moto {
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version_latest()
+                .endpoint_url(&self.url)
+                .region(aws_sdk_sts::config::Region::new("us-east-1"))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    "testing", "testing", None, None, "tests",
+                ))
+                .build(),
+        );
+        let credentials = self.run(async {
+            sts.assume_role()
+                .role_arn(format!("arn:aws:iam::{account}:role/seed"))
+                .role_session_name("seed")
+                .send()
+                .await
+                .unwrap()
+                .credentials
+                .unwrap()
+        });
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version_latest()
+            .endpoint_url(&self.url)
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                credentials.access_key_id(),
+                credentials.secret_access_key(),
+                Some(credentials.session_token().to_string()),
+                None,
+                "tests",
+            ))
+            .build();
+        Moto {
+            child: None,
+            url: self.url.clone(),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+            iam: Client::from_conf(config),
+        }
+    }
+
+    /// From now on moto enforces IAM policies: requests need credentials of a user whose
+    /// policies allow them (through moto's own `reset-auth` endpoint).
+    pub fn enforce_iam_policies(&self) {
+        use std::io::{Read, Write};
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).unwrap();
+        write!(
+            stream,
+            "POST /moto-api/reset-auth HTTP/1.1\r\nHost: {address}\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+
+    /// A user with this inline policy, and their access key (id, secret).
+    pub fn user_with_policy(&self, name: &str, policy: &str) -> (String, String) {
+        self.run(async {
+            self.iam.create_user().user_name(name).send().await.unwrap();
+            self.iam
+                .put_user_policy()
+                .user_name(name)
+                .policy_name("policy")
+                .policy_document(policy)
+                .send()
+                .await
+                .unwrap();
+            let key = self
+                .iam
+                .create_access_key()
+                .user_name(name)
+                .send()
+                .await
+                .unwrap();
+            let key = key.access_key().unwrap();
+            (
+                key.access_key_id().to_string(),
+                key.secret_access_key().to_string(),
+            )
+        })
     }
 
     /// Runs one seeding call to completion.
@@ -165,8 +248,10 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -214,4 +299,87 @@ pub fn symguard(key: &str, secret: &str) -> assert_cmd::Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("NO_COLOR", "1");
     cmd
+}
+
+/// A loopback proxy in front of moto that answers some requests itself, to inject the
+/// failures a real IAM gives (a denial on one group, say) and pass everything else on.
+pub struct FaultProxy {
+    pub url: String,
+}
+
+/// Decides from a request's form body whether to answer it with (status, error code)
+/// instead of passing it on.
+pub type Fault = fn(&str) -> Option<(u16, &'static str)>;
+
+impl FaultProxy {
+    pub fn start(upstream: &str, fault: Fault) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let upstream = upstream.clone();
+                std::thread::spawn(move || {
+                    let _ = proxy_one(client, &upstream, fault);
+                });
+            }
+        });
+        FaultProxy { url }
+    }
+}
+
+/// One request per connection: the answer says `Connection: close`.
+fn proxy_one(mut client: TcpStream, upstream: &str, fault: Fault) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut request = Vec::new();
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        let n = client.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        request.extend_from_slice(&buf[..n]);
+        if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&request[..head_end]).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while request.len() < head_end + length {
+        let n = client.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        request.extend_from_slice(&buf[..n]);
+    }
+    let body = String::from_utf8_lossy(&request[head_end..]).to_string();
+    if let Some((status, code)) = fault(&body) {
+        let xml = format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected by the test proxy</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
+        );
+        write!(
+            client,
+            "HTTP/1.1 {status} Injected\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+            xml.len()
+        )?;
+        return Ok(());
+    }
+    let mut server = TcpStream::connect(upstream)?;
+    let head = head
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:") && !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    write!(server, "{head}\r\nConnection: close\r\n\r\n")?;
+    server.write_all(&request[head_end..])?;
+    let mut answer = Vec::new();
+    server.read_to_end(&mut answer)?;
+    client.write_all(&answer)
 }
