@@ -1,4 +1,4 @@
-use super::{connector_role, DriftContext, DriftRule};
+use super::{DriftContext, DriftRule};
 use crate::finding::{Finding, Severity};
 use crate::model::iam::{json_statements, wildcard_match};
 
@@ -14,10 +14,7 @@ const ACTIONS: [&str; 2] = ["iam:AddUserToGroup", "iam:RemoveUserFromGroup"];
 
 fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
     for (declared, live) in cx.existing() {
-        let Some(connector) = declared.connector else {
-            continue;
-        };
-        let Some(role_name) = connector_role(cx.model, connector) else {
+        let Some(role_name) = declared.connector_role() else {
             continue;
         };
         // Only a role that exists is judged: a missing one is not this rule's to report.
@@ -52,8 +49,8 @@ fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
         if missing.is_empty() {
             continue;
         }
-        out.push(
-            cx.finding(
+        let mut finding = cx
+            .finding(
                 &RULE,
                 declared.loc.clone(),
                 format!(
@@ -66,8 +63,10 @@ fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
             )
             .label("connector cannot manage this group")
             .resource(&declared.target.address)
-            .related(connector.loc.clone(), "the connector is declared here")
-            .help("re-apply the connector module with a `group_config` that covers the group, or fix the role's policy"),
-        );
+            .help("re-apply the connector module with a `group_config` that covers the group, or fix the role's policy");
+        if let Some(connector) = declared.connector {
+            finding = finding.related(connector.loc.clone(), "the connector is declared here");
+        }
+        out.push(finding);
     }
 }

@@ -234,11 +234,9 @@ pub fn read_plan(models: &[&Model]) -> ReadPlan {
     let mut plan = ReadPlan::default();
     for model in models {
         for declared in declared_groups(model) {
-            plan.accounts
-                .entry(declared.account)
-                .or_default()
-                .groups
-                .insert(declared.name);
+            let account = plan.accounts.entry(declared.account.clone()).or_default();
+            account.roles.extend(declared.connector_role());
+            account.groups.insert(declared.name);
         }
         for call in model.calls.iter().filter(|c| c.is_connector()) {
             let plan = plan
@@ -258,20 +256,16 @@ pub fn read_plan(models: &[&Model]) -> ReadPlan {
                     prefix
                 });
             }
-            if let Some(role) = connector_role(model, call) {
-                plan.roles.insert(role);
-            }
         }
     }
     plan
 }
 
-/// The connector's role: named in an integration's literal `settings.role_arn`, or
-/// `SymIAM<Environment>` as the connector module names it.
-pub fn connector_role(model: &Model, call: &ModuleCall) -> Option<String> {
-    let from_settings = model
-        .sym("sym_integration", "permission_context")
-        .find_map(|(_, i)| {
+impl DeclaredGroup<'_> {
+    /// The role Sym uses to manage the group: the one named in its integration's literal
+    /// `settings.role_arn`, or `SymIAM<Environment>` as the connector module names it.
+    pub fn connector_role(&self) -> Option<String> {
+        let from_settings = self.integration.and_then(|i| {
             let arn = i
                 .body
                 .attr("settings")?
@@ -282,12 +276,13 @@ pub fn connector_role(model: &Model, call: &ModuleCall) -> Option<String> {
                 .to_string();
             Some(arn.rsplit('/').next()?.to_string())
         });
-    from_settings.or_else(|| {
-        let environment = call.args.attr("environment")?.value.as_str()?;
-        let mut chars = environment.chars();
-        let first = chars.next()?.to_uppercase().collect::<String>();
-        Some(format!("SymIAM{first}{}", chars.as_str()))
-    })
+        from_settings.or_else(|| {
+            let environment = self.connector?.args.attr("environment")?.value.as_str()?;
+            let mut chars = environment.chars();
+            let first = chars.next()?.to_uppercase().collect::<String>();
+            Some(format!("SymIAM{first}{}", chars.as_str()))
+        })
+    }
 }
 
 /// Runs every drift rule on one root.

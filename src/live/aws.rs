@@ -468,7 +468,8 @@ impl SessionRef {
                 .map_err(self.fail("iam:GetRolePolicy"))?;
             policies.insert(policy, decode_document(answer.policy_document()));
         }
-        for arn in attached.iter().filter(|a| !is_aws_managed(a)) {
+        // AWS managed ones too: a connector may get its permissions from IAMFullAccess.
+        for arn in &attached {
             policies.insert(arn.clone(), self.managed_policy_document(arn).await?);
         }
         Ok(Some(LiveRole {
@@ -509,8 +510,8 @@ impl SessionRef {
     }
 }
 
-/// AWS managed policies (`arn:aws:iam::aws:policy/...`) grant no access to this account's
-/// roles, so their documents are not read.
+/// A group's AWS managed policies (`arn:aws:iam::aws:policy/...`) are not read: they name
+/// no role of this account to assume, which is all a group's documents are read for.
 fn is_aws_managed(arn: &str) -> bool {
     arn.starts_with("arn:aws:iam::aws:policy/")
 }

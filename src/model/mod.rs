@@ -96,7 +96,8 @@ impl GroupPattern {
 /// address (`module.flow.sym_target.groups["ops"]`).
 #[derive(Default)]
 pub struct Model<'w> {
-    /// The module directories evaluated, the root first.
+    /// The root's directory and every local module directory its calls reach, evaluated
+    /// or not: Terraform validates a module behind `count = 0` too.
     pub dirs: Vec<&'w ModuleDir>,
     /// Managed resources in declaration order.
     pub resources: Vec<Resource>,
@@ -111,6 +112,19 @@ impl<'w> Model<'w> {
         let scope = Scope::root(workspace, root, inputs);
         let mut model = Model::default();
         model.collect(workspace, &scope);
+        // Then the directories no evaluated call reached (`count = 0`, unknown `for_each`).
+        let mut next = 0;
+        while let Some(dir) = model.dirs.get(next).copied() {
+            for source in crate::load::local_calls(dir) {
+                if let Some(called) = workspace.called_module(dir, &source) {
+                    let called = &workspace.modules[called];
+                    if !model.dirs.iter().any(|d| std::ptr::eq(*d, called)) {
+                        model.dirs.push(called);
+                    }
+                }
+            }
+            next += 1;
+        }
         model
     }
 

@@ -68,7 +68,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .label("no external_id")
                 .resource(address)
                 .help(format!(
-                    "set `external_id = module.{connector}.settings.account_id`"
+                    "set `external_id = {connector}.settings.account_id`"
                 )),
             );
             continue;

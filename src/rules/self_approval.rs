@@ -18,22 +18,30 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let Some(attr) = flow.body.attr("implementation") else {
             continue;
         };
-        // Only code read by `file()` has a source of its own to point into.
-        let Some(origin) = attr.value.from.as_ref() else {
+        // The code where it was written: a file read by `file()`, a local or variable, or
+        // the attribute itself; only that text is searched.
+        let Some(origin) = attr.value.from.as_ref().or(attr.value.origin.as_ref()) else {
             continue;
         };
-        for (span, flag) in self_approval_flags(&origin.file.text) {
-            out.push(
-                cx.finding(
+        let code = &origin.file.text[origin.span.clone()];
+        for (span, flag) in self_approval_flags(code) {
+            let span = origin.span.start + span.start..origin.span.start + span.end;
+            let mut finding = cx
+                .finding(
                     &RULE,
                     Loc::new(&origin.file, span),
                     format!("the implementation of `{}` lets requesters approve their own access (`{flag}=True`)", flow.address),
                 )
                 .label("self-approval enabled")
                 .resource(&flow.address)
-                .related(attr.expr_loc.clone(), "the flow reads its implementation here")
-                .help("remove the flag so that someone other than the requester approves"),
-            );
+                .help("remove the flag so that someone other than the requester approves");
+            if attr.value.from.is_some() {
+                finding = finding.related(
+                    attr.expr_loc.clone(),
+                    "the flow reads its implementation here",
+                );
+            }
+            out.push(finding);
         }
     }
 }

@@ -53,8 +53,9 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, out: &mut Vec<Finding>) 
         };
         for block in body.blocks() {
             match block.ident.as_str() {
-                // `moved`, `removed` and `import` name addresses that need not exist.
-                "moved" | "removed" | "import" => continue,
+                // `moved`, `removed` and `import` name addresses that need not exist;
+                // `terraform` admits no references (`configuration_aliases` name providers).
+                "moved" | "removed" | "import" | "terraform" => continue,
                 _ => {}
             }
             let mut bound = Vec::new();
@@ -75,7 +76,18 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, out: &mut Vec<Finding>) 
                 }
                 continue;
             }
-            walker.body(&block.body);
+            // Provider references (`aws.west`) name provider configurations, not objects.
+            let provider_meta = match block.ident.as_str() {
+                "resource" | "data" => "provider",
+                "module" => "providers",
+                _ => "",
+            };
+            for attr in block.body.attributes() {
+                if attr.key.as_str() != provider_meta {
+                    walker.expr(&attr.value);
+                }
+            }
+            walker.blocks(&block.body);
         }
         for (loc, reference) in walker.found {
             out.push(
@@ -106,6 +118,10 @@ impl Walker<'_> {
         for attr in body.attributes() {
             self.expr(&attr.value);
         }
+        self.blocks(body);
+    }
+
+    fn blocks(&mut self, body: &Body) {
         for block in body.blocks() {
             match block.ident.as_str() {
                 // `ignore_changes` lists attribute names, not references.
