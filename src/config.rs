@@ -5,7 +5,6 @@
 
 use crate::duration;
 use crate::finding::{Finding, Severity};
-use crate::rules;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -108,11 +107,7 @@ impl Config {
             ..Config::default()
         };
         for (name, level) in file.rules {
-            let known = rules::CATALOGUE
-                .iter()
-                .map(|r| r.name)
-                .chain(crate::drift::CATALOGUE.iter().map(|r| r.name));
-            if !known.into_iter().any(|n| n == name.get_ref()) {
+            if !crate::catalogue().iter().any(|r| r.name == name.get_ref()) {
                 return Err(error(
                     Some(name.span()),
                     format!(

@@ -2,6 +2,7 @@
 //!
 //! The pipeline reads like the product: load -> evaluate -> model -> rules -> report.
 
+pub mod changes;
 pub mod config;
 pub mod drift;
 pub mod duration;
@@ -59,6 +60,36 @@ pub struct CheckReport {
     pub findings: Vec<Finding>,
     pub files: usize,
     pub resources: usize,
+}
+
+/// What users see of a rule, check or drift alike.
+pub struct RuleInfo {
+    pub name: &'static str,
+    pub severity: finding::Severity,
+    pub summary: &'static str,
+    pub doc: &'static str,
+}
+
+/// Every rule: the check rules, then the drift rules.
+pub fn catalogue() -> Vec<RuleInfo> {
+    let check = rules::CATALOGUE.iter().map(|r| RuleInfo {
+        name: r.name,
+        severity: r.severity,
+        summary: r.summary,
+        doc: r.doc,
+    });
+    let drift = drift::CATALOGUE.iter().map(|r| RuleInfo {
+        name: r.name,
+        severity: r.severity,
+        summary: r.summary,
+        doc: r.doc,
+    });
+    check.chain(drift).collect()
+}
+
+/// Where a rule's documentation is published (help links in SARIF and markdown).
+pub fn rule_doc_url(name: &str) -> String {
+    format!("{}/blob/main/rules/{name}.md", env!("CARGO_PKG_REPOSITORY"))
 }
 
 /// A problem that stops the run (exit code 2).

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use symguard::finding::Severity;
 use symguard::live::aws::Connection;
-use symguard::report::{human, json};
-use symguard::{remediate, rules, CheckOptions, CheckReport, LiveOptions, VarOption};
+use symguard::report::{github, human, json, junit, markdown, sarif};
+use symguard::{remediate, CheckOptions, CheckReport, LiveOptions, VarOption};
 
 /// Policy-as-code validator and drift checker for Sym's AWS IAM access configuration.
 #[derive(Parser)]
@@ -26,6 +26,9 @@ enum Command {
         /// Check the JSON of `terraform show -json PLANFILE` instead of PATHs.
         #[arg(long, value_name = "FILE", conflicts_with = "paths")]
         plan: Option<PathBuf>,
+        /// Evaluate everything, report only findings in files changed since REV (git).
+        #[arg(long, value_name = "REV")]
+        changed_since: Option<String>,
     },
     /// Compare the groups the Terraform declares with live AWS IAM.
     Drift {
@@ -41,6 +44,9 @@ enum Command {
         /// Compare with a snapshot written by `symguard snapshot` instead of reading AWS.
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        /// Evaluate everything, report only findings in files changed since REV (git).
+        #[arg(long, value_name = "REV")]
+        changed_since: Option<String>,
     },
     /// Remove the members drift reports as unexpected: prints the plan unless --apply.
     Remediate {
@@ -114,6 +120,9 @@ struct ReportArgs {
     /// When to color the human output (auto: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Write the report to FILE; the terminal gets the one-line summary.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -156,6 +165,14 @@ impl AwsArgs {
 enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+    /// A summary table, for $GITHUB_STEP_SUMMARY or a comment.
+    Markdown,
+    /// JUnit XML, for CI test reports.
+    Junit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -199,10 +216,17 @@ fn main() -> ExitCode {
             input,
             report,
             plan,
+            changed_since,
         } => {
             let mut options = input.options(sub("check"));
             options.plan = plan;
-            finish(symguard::check(&options), &report)
+            let rules: Vec<&str> = symguard::rules::CATALOGUE.iter().map(|r| r.name).collect();
+            finish(
+                symguard::check(&options),
+                &report,
+                &rules,
+                changed_since.as_deref(),
+            )
         }
         Command::Drift {
             input,
@@ -210,15 +234,19 @@ fn main() -> ExitCode {
             aws,
             grants,
             state,
+            changed_since,
         } => {
             let live = LiveOptions {
                 connection: aws.connection(),
                 grants,
                 state,
             };
+            let rules: Vec<&str> = symguard::drift::CATALOGUE.iter().map(|r| r.name).collect();
             finish(
                 symguard::drift(&input.options(sub("drift")), &live),
                 &report,
+                &rules,
+                changed_since.as_deref(),
             )
         }
         Command::Remediate {
@@ -281,28 +309,23 @@ fn main() -> ExitCode {
             }
         }
         Command::Rules => {
-            let all = rules::CATALOGUE
-                .iter()
-                .map(|r| (r.name, r.severity, r.summary))
-                .chain(
-                    symguard::drift::CATALOGUE
-                        .iter()
-                        .map(|r| (r.name, r.severity, r.summary)),
+            let all = symguard::catalogue();
+            let width = all.iter().map(|r| r.name.len()).max().unwrap_or(0);
+            for rule in all {
+                println!(
+                    "{:width$}  {:7}  {}",
+                    rule.name,
+                    rule.severity.as_str(),
+                    rule.summary
                 );
-            let all: Vec<_> = all.collect();
-            let width = all.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
-            for (name, severity, summary) in all {
-                println!("{name:width$}  {:7}  {summary}", severity.as_str());
             }
             ExitCode::SUCCESS
         }
         Command::Explain { rule } => {
-            let doc = rules::find(&rule).map(|r| r.doc).or_else(|| {
-                symguard::drift::CATALOGUE
-                    .iter()
-                    .find(|r| r.name == rule)
-                    .map(|r| r.doc)
-            });
+            let doc = symguard::catalogue()
+                .into_iter()
+                .find(|r| r.name == rule)
+                .map(|r| r.doc);
             match doc {
                 Some(doc) => {
                     print!("{doc}");
@@ -335,6 +358,9 @@ impl InputArgs {
     }
 }
 
+/// The rule whose findings remediation acts on.
+const REMEDIATE_RULES: &[&str] = &["drift-unexpected-member"];
+
 /// `remediate`, once the plan is known.
 struct Remediate {
     remediation: symguard::Remediation,
@@ -351,23 +377,24 @@ impl Remediate {
             remediation, limit, ..
         } = self;
         let symguard::Remediation { report, plan, .. } = remediation;
-        let output = match args.format {
-            Format::Json => json::render_remediation(
+        let human = || {
+            let mut out = human::plan(&plan);
+            if let Err(refusal) = plan.check_limit(limit) {
+                out += &format!("--apply would be refused: {refusal}\n");
+            }
+            out + "dry run: nothing was changed; run again with --apply to carry the plan out\n"
+        };
+        let json = || {
+            json::render_remediation(
                 &report.findings,
                 report.files,
                 report.resources,
                 &plan,
                 None,
-            ),
-            Format::Human => {
-                let mut out = human::plan(&plan);
-                if let Err(refusal) = plan.check_limit(limit) {
-                    out += &format!("--apply would be refused: {refusal}\n");
-                }
-                out + "dry run: nothing was changed; run again with --apply to carry the plan out\n"
-            }
+            )
         };
-        if let Err(code) = print(&output) {
+        let text = args.render(&report, REMEDIATE_RULES, human, json);
+        if let Err(code) = args.emit(&text, &report) {
             return code;
         }
         exit_for(&report.findings, args)
@@ -380,15 +407,16 @@ impl Remediate {
             eprintln!("refused: {refusal}");
             return ExitCode::from(EXIT_FINDINGS);
         }
+        let r = &self.remediation.report;
         if plan.removals.is_empty() {
-            let _ = print(&match args.format {
-                Format::Json => {
-                    let r = &self.remediation.report;
-                    json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&[]))
-                }
-                Format::Human => "symguard remediate: nothing to remove\n".to_string(),
-            });
-            return ExitCode::SUCCESS;
+            let human = || "symguard remediate: nothing to remove\n".to_string();
+            let json =
+                || json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&[]));
+            let text = args.render(r, REMEDIATE_RULES, human, json);
+            return match args.emit(&text, r) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
+            };
         }
         if !self.yes {
             match confirm(plan) {
@@ -412,14 +440,11 @@ impl Remediate {
             }
             Err(symguard::ApplyError::Run(e)) => return fail(&e.to_string()),
         };
-        let r = &self.remediation.report;
-        let output = match args.format {
-            Format::Json => {
-                json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&applied))
-            }
-            Format::Human => human::plan(plan) + &human::applied(&applied),
-        };
-        if let Err(code) = print(&output) {
+        let human = || human::plan(plan) + &human::applied(&applied);
+        let json =
+            || json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&applied));
+        let text = args.render(r, REMEDIATE_RULES, human, json);
+        if let Err(code) = args.emit(&text, r) {
             return code;
         }
         let failed = applied
@@ -450,30 +475,85 @@ fn confirm(plan: &symguard::remediate::Plan) -> Result<bool, String> {
     Ok(answer.trim() == "yes")
 }
 
-/// Prints the report and turns the findings into the exit code.
-fn finish(result: Result<CheckReport, symguard::Error>, args: &ReportArgs) -> ExitCode {
-    let report = match result {
+/// Prints the report and turns the findings into the exit code. `rules`: the rules the
+/// command ran; `changed_since`: report only findings in files changed since that revision.
+fn finish(
+    result: Result<CheckReport, symguard::Error>,
+    args: &ReportArgs,
+    rules: &[&str],
+    changed_since: Option<&str>,
+) -> ExitCode {
+    let mut report = match result {
         Ok(report) => report,
         Err(e) => return fail(&e.to_string()),
     };
-    let output = match args.format {
-        Format::Json => json::render(&report.findings, report.files, report.resources),
-        Format::Human => {
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            human::render(&report.findings, color)
-                + &human::summary(&report.findings, report.files, report.resources)
+    if let Some(revision) = changed_since {
+        match symguard::changes::ChangedFiles::since(revision) {
+            Ok(changed) => report.findings.retain(|f| changed.touches(f)),
+            Err(e) => return fail(&e),
         }
+    }
+    let human = || {
+        human::render(&report.findings, args.color(args.output.is_none()))
+            + &human::summary(&report.findings, report.files, report.resources)
     };
-    if let Err(code) = print(&output) {
+    let text = args.render(&report, rules, human, || {
+        json::render(&report.findings, report.files, report.resources)
+    });
+    if let Err(code) = args.emit(&text, &report) {
         return code;
     }
     exit_for(&report.findings, args)
+}
+
+impl ReportArgs {
+    fn color(&self, to_stdout: bool) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                to_stdout
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+
+    /// The report in the chosen format; `human` and `json` are the command's own.
+    fn render(
+        &self,
+        report: &CheckReport,
+        rules: &[&str],
+        human: impl FnOnce() -> String,
+        json: impl FnOnce() -> String,
+    ) -> String {
+        let findings = &report.findings;
+        match self.format {
+            Format::Human => human(),
+            Format::Json => json(),
+            Format::Sarif => sarif::render(findings),
+            Format::Github => github::render(findings),
+            Format::Markdown => markdown::render(findings, report.files, report.resources),
+            Format::Junit => junit::render(findings, rules),
+        }
+    }
+
+    /// Writes the report to `--output` (and the summary line to stdout), or to stdout.
+    fn emit(&self, text: &str, report: &CheckReport) -> Result<(), ExitCode> {
+        match &self.output {
+            Some(path) => {
+                std::fs::write(path, text).map_err(|e| {
+                    fail(&format!("{}: cannot write the report: {e}", path.display()))
+                })?;
+                print(&human::summary(
+                    &report.findings,
+                    report.files,
+                    report.resources,
+                ))
+            }
+            None => print(text),
+        }
+    }
 }
 
 /// Writes the report to stdout; a reader that went away is not an error.

@@ -309,3 +309,25 @@ fn readme_rule_table_matches_the_catalogue() {
         assert!(readme.contains(&row), "README has no row `{row}`");
     }
 }
+
+#[test]
+fn a_module_behind_count_zero_is_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf",
+        b"module \"off\" {\n  source = \"./off\"\n  count  = 0\n}\n",
+    );
+    write(
+        dir.path(),
+        "off/main.tf",
+        b"resource \"sym_flow\" \"f\" {\n",
+    );
+    let (code, doc) = json(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["findings"][0]["rule"], "hcl-syntax");
+    assert!(doc["findings"][0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("off/main.tf"));
+}

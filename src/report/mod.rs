@@ -1,7 +1,12 @@
-//! Report: render findings for people (`human`) and machines (`json`).
+//! Report: render findings for people (`human`, `markdown`) and machines (`json`, `sarif`,
+//! `github`, `junit`).
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 
 use crate::finding::{Finding, Severity};
 

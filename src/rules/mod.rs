@@ -111,10 +111,6 @@ pub const CATALOGUE: &[&Rule] = &[
     &self_approval::RULE,
 ];
 
-pub fn find(name: &str) -> Option<&'static Rule> {
-    CATALOGUE.iter().copied().find(|r| r.name == name)
-}
-
 /// Runs every enabled rule on a module. A severity set in the configuration replaces the
 /// one the rule reported with.
 pub fn run(model: &Model, config: &Config) -> Vec<Finding> {
