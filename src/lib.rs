@@ -228,6 +228,8 @@ pub struct LiveOptions {
     pub grants: Option<PathBuf>,
     /// `--state FILE`: a snapshot to compare with instead of reading AWS.
     pub state: Option<PathBuf>,
+    /// `--shard I/N`: read and compare only this part of the declared groups.
+    pub shard: Option<drift::Shard>,
 }
 
 /// The models of every root under the paths, each with the configuration that applies.
@@ -349,6 +351,7 @@ struct DriftInputs<'w> {
     grants: Vec<drift::Grant>,
     state: live::LiveState,
     now: std::time::SystemTime,
+    shard: Option<drift::Shard>,
 }
 
 impl<'w> DriftInputs<'w> {
@@ -366,7 +369,8 @@ impl<'w> DriftInputs<'w> {
             Some(path) => live::LiveState::read_snapshot(path).map_err(Error::Input)?,
             None => {
                 let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
-                read_live(&drift::read_plan(&only_models), &live_options.connection)?
+                let plan = drift::read_plan(&only_models, live_options.shard);
+                read_live(&plan, &live_options.connection)?
             }
         };
         Ok(DriftInputs {
@@ -374,12 +378,20 @@ impl<'w> DriftInputs<'w> {
             grants,
             state,
             now: std::time::SystemTime::now(),
+            shard: live_options.shard,
         })
     }
 
     fn contexts(&self) -> impl Iterator<Item = drift::DriftContext<'_>> {
         self.models.iter().map(|(model, config)| {
-            drift::DriftContext::new(model, config, &self.state, &self.grants, self.now)
+            drift::DriftContext::new(
+                model,
+                config,
+                &self.state,
+                &self.grants,
+                self.now,
+                self.shard,
+            )
         })
     }
 
@@ -526,13 +538,14 @@ pub fn apply_plan(
     })
 }
 
-/// `symguard snapshot`: the live state of everything drift reads.
+/// `symguard snapshot`: the live state of everything drift reads (of `--shard`'s groups).
 pub fn snapshot(
     options: &CheckOptions,
-    connection: &live::aws::Connection,
+    live_options: &LiveOptions,
 ) -> Result<live::LiveState, Error> {
     let workspace = load::load(&options.paths)?;
     let models = models(&workspace, options)?;
     let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
-    read_live(&drift::read_plan(&only_models), connection)
+    let plan = drift::read_plan(&only_models, live_options.shard);
+    read_live(&plan, &live_options.connection)
 }

@@ -143,20 +143,29 @@ struct AwsArgs {
     /// 'arn:aws:iam::{account_id}:role/SymguardReadOnly'.
     #[arg(long, value_name = "ARN")]
     role_template: Option<String>,
+    /// Read and compare only shard I of N of the declared groups (e.g. 2/8), so N jobs
+    /// split the work deterministically.
+    #[arg(long, value_name = "I/N", value_parser = symguard::drift::Shard::parse)]
+    shard: Option<symguard::drift::Shard>,
     /// Requests in flight at most.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
 }
 
 impl AwsArgs {
-    fn connection(self) -> Connection {
-        Connection {
-            profile: self.profile,
-            region: self.region,
-            endpoint_url: self.endpoint_url,
-            assume_role: self.assume_role,
-            role_template: self.role_template,
-            concurrency: usize::from(self.concurrency),
+    fn live(self, grants: Option<PathBuf>, state: Option<PathBuf>) -> LiveOptions {
+        LiveOptions {
+            connection: Connection {
+                profile: self.profile,
+                region: self.region,
+                endpoint_url: self.endpoint_url,
+                assume_role: self.assume_role,
+                role_template: self.role_template,
+                concurrency: usize::from(self.concurrency),
+            },
+            grants,
+            state,
+            shard: self.shard,
         }
     }
 }
@@ -236,11 +245,7 @@ fn main() -> ExitCode {
             state,
             changed_since,
         } => {
-            let live = LiveOptions {
-                connection: aws.connection(),
-                grants,
-                state,
-            };
+            let live = aws.live(grants, state);
             let rules: Vec<&str> = symguard::drift::CATALOGUE.iter().map(|r| r.name).collect();
             finish(
                 symguard::drift(&input.options(sub("drift")), &live),
@@ -262,17 +267,11 @@ fn main() -> ExitCode {
             audit_log,
         } => {
             let options = input.options(sub("remediate"));
-            let connection = aws.connection();
+            let live = aws.live(grants, None);
+            let connection = live.connection.clone();
             let computed = match &plan {
                 Some(path) => symguard::saved_plan(path, &options),
-                None => symguard::remediation_plan(
-                    &options,
-                    &LiveOptions {
-                        connection: connection.clone(),
-                        grants,
-                        state: None,
-                    },
-                ),
+                None => symguard::remediation_plan(&options, &live),
             };
             let remediation = match computed {
                 Ok(remediation) => remediation,
@@ -301,7 +300,8 @@ fn main() -> ExitCode {
         }
         Command::Snapshot { input, aws, output } => {
             let options = input.options(sub("snapshot"));
-            match symguard::snapshot(&options, &aws.connection()).map(|s| s.write_snapshot(&output))
+            match symguard::snapshot(&options, &aws.live(None, None))
+                .map(|s| s.write_snapshot(&output))
             {
                 Ok(Ok(())) => ExitCode::SUCCESS,
                 Ok(Err(e)) => fail(&e),

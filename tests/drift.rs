@@ -398,3 +398,57 @@ fn other_accounts_are_read_through_the_role_template_or_reported_skipped() {
         ]
     );
 }
+
+#[test]
+fn shards_split_the_groups_into_disjoint_parts_that_cover_them_all() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut tf = String::from(
+        "module \"iam_connector\" {\n  source      = \"symopsio/iam-connector/aws\"\n  version     = \">= 2.0.0\"\n  environment = \"prod\"\n}\n\nresource \"sym_integration\" \"iam\" {\n  type        = \"permission_context\"\n  name        = \"prod-iam\"\n  external_id = module.iam_connector.settings.account_id\n  settings    = module.iam_connector.settings\n}\n",
+    );
+    let mut targets = Vec::new();
+    for i in 0..24 {
+        let name = format!("team-{i:02}");
+        moto.group("/sym/", &name, &[&format!("user-{i:02}")]);
+        tf += &format!(
+            "\nresource \"sym_target\" \"t{i:02}\" {{\n  type     = \"aws_iam_group\"\n  name     = \"{name}\"\n  label    = \"{name}\"\n  settings = {{ iam_group = \"{name}\" }}\n}}\n"
+        );
+        targets.push(format!("sym_target.t{i:02}.id"));
+    }
+    for i in 0..9 {
+        moto.group("/sym/", &format!("stray-{i}"), &[]);
+    }
+    tf += &format!(
+        "\nresource \"sym_strategy\" \"iam\" {{\n  type           = \"aws_iam\"\n  name           = \"prod\"\n  integration_id = sym_integration.iam.id\n  targets        = [{}]\n}}\n",
+        targets.join(", ")
+    );
+    fs::write(dir.path().join("main.tf"), tf).unwrap();
+    let run = |shard: Option<&str>| -> Vec<String> {
+        let mut cmd = symguard("testing", "testing");
+        cmd.args(["drift", dir.path().to_str().unwrap()])
+            .args(["--endpoint-url", &moto.url, "--format", "json"]);
+        if let Some(shard) = shard {
+            cmd.args(["--shard", shard]);
+        }
+        let out = cmd.output().unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        findings(&doc).into_iter().map(|f| f.3).collect()
+    };
+    let all = run(None);
+    assert_eq!(all.len(), 24 + 9);
+    let parts: Vec<Vec<String>> = ["1/3", "2/3", "3/3"].iter().map(|s| run(Some(s))).collect();
+    assert!(parts.iter().all(|p| !p.is_empty() && p.len() < all.len()));
+    let mut joined: Vec<String> = parts.concat();
+    joined.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(joined, expected, "the shards overlap or miss findings");
+
+    let out = symguard("testing", "testing")
+        .args(["drift", dir.path().to_str().unwrap(), "--shard", "4/3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`4/3` is not a shard like 2/8"));
+}

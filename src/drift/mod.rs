@@ -105,6 +105,45 @@ impl DeclaredGroup<'_> {
     }
 }
 
+/// `--shard I/N`: one of N disjoint parts of the declared groups, chosen by a stable hash
+/// of the group's name, so N jobs together read every group exactly once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based.
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let parsed = text
+            .split_once('/')
+            .and_then(|(i, n)| Some((i.parse().ok()?, n.parse().ok()?)));
+        match parsed {
+            Some((index, count)) if 1 <= index && index <= count => Ok(Shard { index, count }),
+            _ => Err(format!(
+                "`{text}` is not a shard like 2/8 (I/N with 1 <= I <= N)"
+            )),
+        }
+    }
+
+    pub fn includes(self, group: &str) -> bool {
+        // FNV-1a: the same on every machine and every release, unlike std's hasher.
+        let hash = group.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        hash % self.count == self.index - 1
+    }
+}
+
+/// The declared groups of the shard (all of them without one).
+fn in_shard(shard: Option<Shard>, groups: Vec<DeclaredGroup>) -> Vec<DeclaredGroup> {
+    groups
+        .into_iter()
+        .filter(|d| shard.is_none_or(|s| s.includes(&d.name)))
+        .collect()
+}
+
 /// What every drift rule sees: one root's model, the live state, and who may be in a
 /// group.
 pub struct DriftContext<'a> {
@@ -113,7 +152,11 @@ pub struct DriftContext<'a> {
     pub live: &'a LiveState,
     pub grants: &'a [Grant],
     pub now: SystemTime,
+    pub shard: Option<Shard>,
+    /// The declared groups of this run's shard: the ones compared.
     pub declared: Vec<DeclaredGroup<'a>>,
+    /// Every declared group, by (name, account), whatever the shard.
+    pub all_declared: Vec<(String, Option<String>)>,
 }
 
 impl<'a> DriftContext<'a> {
@@ -123,14 +166,21 @@ impl<'a> DriftContext<'a> {
         live: &'a LiveState,
         grants: &'a [Grant],
         now: SystemTime,
+        shard: Option<Shard>,
     ) -> Self {
+        let all = declared_groups(model);
         DriftContext {
-            declared: declared_groups(model),
+            all_declared: all
+                .iter()
+                .map(|d| (d.name.clone(), d.account.clone()))
+                .collect(),
+            declared: in_shard(shard, all),
             model,
             config,
             live,
             grants,
             now,
+            shard,
         }
     }
 
@@ -229,11 +279,11 @@ pub fn connector_account(model: &Model, call: &ModuleCall) -> Option<String> {
         .and_then(|(_, i)| integration_account(i))
 }
 
-/// What drift must read for these models.
-pub fn read_plan(models: &[&Model]) -> ReadPlan {
+/// What drift must read for these models (for the groups of `shard`, when given).
+pub fn read_plan(models: &[&Model], shard: Option<Shard>) -> ReadPlan {
     let mut plan = ReadPlan::default();
     for model in models {
-        for declared in declared_groups(model) {
+        for declared in in_shard(shard, declared_groups(model)) {
             let account = plan.accounts.entry(declared.account.clone()).or_default();
             account.roles.extend(declared.connector_role());
             account.groups.insert(declared.name);

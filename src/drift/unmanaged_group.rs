@@ -22,10 +22,11 @@ fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
             let in_scope = patterns
                 .iter()
                 .any(|p| p.matches(Some(&group.path), &group.name));
-            let declared = cx.declared.iter().any(|d| {
-                d.name == group.name && cx.account_id(&d.account) == cx.account_id(&account)
+            let declared = cx.all_declared.iter().any(|(name, declared_account)| {
+                *name == group.name && cx.account_id(declared_account) == cx.account_id(&account)
             });
-            if in_scope && !declared {
+            let in_shard = cx.shard.is_none_or(|s| s.includes(&group.name));
+            if in_scope && !declared && in_shard {
                 let loc = call
                     .args
                     .attr("group_config")
