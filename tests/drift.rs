@@ -175,6 +175,35 @@ fn scenario_yields_exactly_the_expected_findings() {
         assert!(unwrapped.contains(&squeeze(message)), "{message}\n{human}");
     }
     assert!(human.contains("5 errors, 3 warnings"), "{human}");
+
+    // And as SARIF, for code scanning: the same findings at the same places.
+    let out = symguard("testing", "testing")
+        .args(["drift", SCENARIO, "--endpoint-url", &moto.url])
+        .args(["--grants", &grants, "--format", "sarif"])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results: Vec<(String, u64, String)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+                r["message"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .split("\n\nhelp: ")
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(results, got);
 }
 
 #[test]
@@ -425,8 +454,12 @@ fn shards_split_the_groups_into_disjoint_parts_that_cover_them_all() {
     fs::write(dir.path().join("main.tf"), tf).unwrap();
     let run = |shard: Option<&str>| -> Vec<String> {
         let mut cmd = symguard("testing", "testing");
-        cmd.args(["drift", dir.path().to_str().unwrap()])
-            .args(["--endpoint-url", &moto.url, "--format", "json"]);
+        cmd.args(["drift", dir.path().to_str().unwrap()]).args([
+            "--endpoint-url",
+            &moto.url,
+            "--format",
+            "json",
+        ]);
         if let Some(shard) = shard {
             cmd.args(["--shard", shard]);
         }
