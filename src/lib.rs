@@ -365,13 +365,29 @@ impl<'w> DriftInputs<'w> {
             Some(path) => drift::read_grants(path).map_err(Error::Input)?,
             None => Vec::new(),
         };
+        let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
+        let plan = drift::read_plan(&only_models, live_options.shard);
         let state = match &live_options.state {
-            Some(path) => live::LiveState::read_snapshot(path).map_err(Error::Input)?,
-            None => {
-                let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
-                let plan = drift::read_plan(&only_models, live_options.shard);
-                read_live(&plan, &live_options.connection)?
+            Some(path) => {
+                let state = live::LiveState::read_snapshot(path).map_err(Error::Input)?;
+                let shard = live_options.shard.map(|s| s.to_string());
+                if state.shard != shard {
+                    return Err(Error::Input(format!(
+                        "{}: the snapshot was taken with --shard {} but this run has --shard {}; use the same shard for both",
+                        path.display(),
+                        state.shard.as_deref().unwrap_or("(none)"),
+                        shard.as_deref().unwrap_or("(none)"),
+                    )));
+                }
+                state.covers(&plan).map_err(|e| {
+                    Error::Input(format!(
+                        "{}: {e}; take the snapshot again with this configuration",
+                        path.display()
+                    ))
+                })?;
+                state
             }
+            None => read_live(&plan, &live_options.connection)?,
         };
         Ok(DriftInputs {
             models,
@@ -547,5 +563,7 @@ pub fn snapshot(
     let models = models(&workspace, options)?;
     let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
     let plan = drift::read_plan(&only_models, live_options.shard);
-    read_live(&plan, &live_options.connection)
+    let mut state = read_live(&plan, &live_options.connection)?;
+    state.shard = live_options.shard.map(|s| s.to_string());
+    Ok(state)
 }

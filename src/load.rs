@@ -144,11 +144,24 @@ fn discover(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Vec<PathBuf>>, LoadEr
             .values()
             .flatten()
             .any(|p| p.starts_with(&root) && p.extension().is_some_and(|e| e == "tf"));
+        if !found_tf && meta.is_file() {
+            // A tfvars file outside any module (pre-commit passes changed files one by
+            // one): nothing to check there, and the other arguments still are.
+            eprintln!(
+                "note: {}: no .tf file beside it, so it belongs to no module; skipped",
+                arg.display()
+            );
+            dirs.remove(&root);
+            continue;
+        }
         if !found_tf {
             return Err(LoadError::NoTerraform(arg.clone()));
         }
     }
-    Ok(dirs)
+    match paths.first() {
+        Some(first) if dirs.is_empty() => Err(LoadError::NoTerraform(first.clone())),
+        _ => Ok(dirs),
+    }
 }
 
 /// Reads and parses one file. Invalid UTF-8 is a syntax error at the first bad byte,

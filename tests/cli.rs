@@ -331,3 +331,31 @@ fn a_module_behind_count_zero_is_still_checked() {
         .unwrap()
         .ends_with("off/main.tf"));
 }
+
+#[test]
+fn a_tfvars_file_outside_any_module_is_skipped_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "vars/prod.tfvars", b"region = \"us-east-1\"\n");
+    write(
+        dir.path(),
+        "env/main.tf",
+        b"resource \"sym_flow\" \"f\" {\n  name = \"CHANGEME\"\n}\n",
+    );
+    let tfvars = dir.path().join("vars/prod.tfvars");
+    let tf = dir.path().join("env/main.tf");
+    let out = symguard()
+        .args(["check", tfvars.to_str().unwrap(), tf.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("prod.tfvars: no .tf file beside it, so it belongs to no module; skipped"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("placeholder-value"));
+
+    let (code, _, stderr) = run(&["check", tfvars.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no Terraform"), "{stderr}");
+}

@@ -262,6 +262,37 @@ fn snapshot_then_offline_drift_gives_the_live_findings() {
     let offline: Value = serde_json::from_slice(&offline.stdout).unwrap();
     assert_eq!(findings(&live).len(), 8);
     assert_eq!(findings(&offline), findings(&live));
+
+    // A snapshot that does not cover the run is refused, not read as "nothing there".
+    let other_shard = assert_cmd::Command::cargo_bin("symguard")
+        .unwrap()
+        .args(["drift", SCENARIO, "--state", state, "--shard", "1/2"])
+        .output()
+        .unwrap();
+    assert_eq!(other_shard.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other_shard.stderr)
+        .contains("the snapshot was taken with --shard (none) but this run has --shard 1/2"));
+    let grown = dir.path().join("grown");
+    fs::create_dir(&grown).unwrap();
+    fs::write(
+        grown.join("main.tf"),
+        fs::read_to_string(format!("{SCENARIO}/main.tf"))
+            .unwrap()
+            .replace("\"db-read\"", "\"db-write\""),
+    )
+    .unwrap();
+    fs::copy(format!("{SCENARIO}/impl.py"), grown.join("impl.py")).unwrap();
+    let uncovered = assert_cmd::Command::cargo_bin("symguard")
+        .unwrap()
+        .args(["drift", grown.to_str().unwrap(), "--state", state])
+        .output()
+        .unwrap();
+    assert_eq!(uncovered.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&uncovered.stderr).contains(&format!(
+            "has no record of the group `db-write` in account {ACCOUNT}; take the snapshot again"
+        ))
+    );
 }
 
 #[test]

@@ -50,6 +50,8 @@ pub struct LiveState {
     /// Declared accounts that were not read: other than the credentials' account, and no
     /// `--role-template` to reach them.
     pub skipped_accounts: BTreeSet<String>,
+    /// `--shard I/N` of the run that read it; `null` for all groups.
+    pub shard: Option<String>,
 }
 
 impl LiveState {
@@ -125,6 +127,30 @@ impl LiveState {
             ));
         }
         Ok(state)
+    }
+
+    /// Whether this snapshot records every group `plan` would read, so that comparing with
+    /// it reports nothing as missing that was merely not read.
+    pub fn covers(&self, plan: &ReadPlan) -> Result<(), String> {
+        for (account, wanted) in &plan.accounts {
+            let id = account.as_deref().unwrap_or(&self.account);
+            if self.skipped_accounts.contains(id) {
+                continue;
+            }
+            let Some(read) = self.accounts.get(id) else {
+                return Err(format!("it has no record of account {id}"));
+            };
+            if let Some(group) = wanted
+                .groups
+                .iter()
+                .find(|g| !read.groups.contains_key(*g) && !read.missing_groups.contains(*g))
+            {
+                return Err(format!(
+                    "it has no record of the group `{group}` in account {id}"
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn write_snapshot(&self, path: &Path) -> Result<(), String> {
