@@ -112,3 +112,11 @@ pub fn sort_and_dedup(findings: &mut Vec<Finding>) {
     findings.sort_by_cached_key(Finding::sort_key);
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
 }
+
+/// FNV-1a, 64 bits: the same on every machine and every release (unlike std's hasher),
+/// for values written to files or shared between jobs.
+pub fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

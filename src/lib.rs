@@ -2,6 +2,7 @@
 //!
 //! The pipeline reads like the product: load -> evaluate -> model -> rules -> report.
 
+pub mod baseline;
 pub mod changes;
 pub mod config;
 pub mod drift;
@@ -17,6 +18,7 @@ pub mod remediate;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 
 use config::{ConfigError, ConfigResolver};
 use eval::{Inputs, VarArg};
@@ -36,6 +38,8 @@ pub struct CheckOptions {
     pub env: Vec<(String, String)>,
     /// `--plan FILE`: check the JSON of `terraform show -json PLANFILE` instead of `paths`.
     pub plan: Option<PathBuf>,
+    /// `--no-ignore`: report what suppression comments would silence.
+    pub no_ignore: bool,
 }
 
 pub enum VarOption {
@@ -51,6 +55,7 @@ impl CheckOptions {
             vars: Vec::new(),
             env: Vec::new(),
             plan: None,
+            no_ignore: false,
         }
     }
 }
@@ -84,7 +89,56 @@ pub fn catalogue() -> Vec<RuleInfo> {
         summary: r.summary,
         doc: r.doc,
     });
-    check.chain(drift).collect()
+    let suppressions = suppress::RULES
+        .iter()
+        .map(|&(name, severity, summary, doc)| RuleInfo {
+            name,
+            severity,
+            summary,
+            doc,
+        });
+    check.chain(drift).chain(suppressions).collect()
+}
+
+/// The rule whose findings remediation acts on.
+pub const REMEDIATE_RULES: &[&str] = &["drift-unexpected-member"];
+
+/// Applies the suppression comments of every file in the workspace (unless `--no-ignore`),
+/// and the configured severities to the findings about suppressions. `ran`: the rules the
+/// command ran, the only ones whose suppressions can be found unused.
+fn suppressed(
+    workspace: &load::Workspace,
+    findings: Vec<Finding>,
+    options: &CheckOptions,
+    ran: &[&str],
+) -> Result<Vec<Finding>, Error> {
+    if options.no_ignore {
+        return Ok(findings);
+    }
+    let suppressions: Vec<suppress::Suppression> = workspace
+        .modules
+        .iter()
+        .flat_map(|m| m.all_files())
+        .flat_map(suppress::collect)
+        .collect();
+    let (about_suppressions, mut out): (Vec<Finding>, Vec<Finding>) =
+        suppress::apply(findings, &suppressions, ran, std::time::SystemTime::now())
+            .into_iter()
+            .partition(|f| f.rule == suppress::REASON_RULE || f.rule == suppress::UNUSED_RULE);
+    let mut resolver = ConfigResolver::new(options.config.as_deref())?;
+    for finding in about_suppressions {
+        let dir = finding
+            .loc
+            .file
+            .path
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .to_path_buf();
+        let config = resolver.for_dir(&dir)?;
+        let rule = finding.rule.clone();
+        config.run_rule(&rule, &mut out, |out| out.push(finding));
+    }
+    Ok(out)
 }
 
 /// Where a rule's documentation is published (help links in SARIF and markdown).
@@ -185,7 +239,9 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
         .map(|m| m.all_files().count())
         .sum();
     let resources = results.iter().map(|(_, n)| n).sum();
-    let mut findings: Vec<Finding> = results.into_iter().flat_map(|(f, _)| f).collect();
+    let findings: Vec<Finding> = results.into_iter().flat_map(|(f, _)| f).collect();
+    let ran: Vec<&str> = rules::CATALOGUE.iter().map(|r| r.name).collect();
+    let mut findings = suppressed(&workspace, findings, options, &ran)?;
     finding::sort_and_dedup(&mut findings);
     Ok(CheckReport {
         findings,
@@ -411,9 +467,16 @@ impl<'w> DriftInputs<'w> {
         })
     }
 
-    fn report(&self, workspace: &load::Workspace, mut findings: Vec<Finding>) -> CheckReport {
+    fn report(
+        &self,
+        workspace: &load::Workspace,
+        findings: Vec<Finding>,
+        options: &CheckOptions,
+        ran: &[&str],
+    ) -> Result<CheckReport, Error> {
+        let mut findings = suppressed(workspace, findings, options, ran)?;
         finding::sort_and_dedup(&mut findings);
-        CheckReport {
+        Ok(CheckReport {
             files: workspace
                 .modules
                 .iter()
@@ -425,7 +488,7 @@ impl<'w> DriftInputs<'w> {
                 .map(|(m, _)| m.resources.iter().map(|r| r.instances.len()).sum::<usize>())
                 .sum(),
             findings,
-        }
+        })
     }
 }
 
@@ -434,7 +497,8 @@ pub fn drift(options: &CheckOptions, live_options: &LiveOptions) -> Result<Check
     let workspace = load::load(&options.paths)?;
     let inputs = DriftInputs::read(&workspace, options, live_options)?;
     let findings = inputs.contexts().flat_map(|cx| drift::run(&cx)).collect();
-    Ok(inputs.report(&workspace, findings))
+    let ran: Vec<&str> = drift::CATALOGUE.iter().map(|r| r.name).collect();
+    inputs.report(&workspace, findings, options, &ran)
 }
 
 /// A remediation before it is carried out.
@@ -468,6 +532,15 @@ pub fn remediation_plan(
             }
         }
     }
+    let report = inputs.report(&workspace, findings, options, REMEDIATE_RULES)?;
+    // A member whose finding a suppression comment silences stays.
+    removals.retain(|r| {
+        report.findings.iter().any(|f| {
+            f.rule == r.finding.rule
+                && f.message == r.finding.message
+                && f.loc.file.display == r.finding.file
+        })
+    });
     removals.sort_by(|a, b| (&a.account, &a.group, &a.user).cmp(&(&b.account, &b.group, &b.user)));
     let plan = remediate::Plan {
         version: remediate::PLAN_VERSION,
@@ -481,7 +554,7 @@ pub fn remediation_plan(
             .iter()
             .filter_map(|(_, c)| c.max_removals)
             .min(),
-        report: inputs.report(&workspace, findings),
+        report,
         plan,
     })
 }

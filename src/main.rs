@@ -2,6 +2,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use symguard::baseline::Baseline;
 use symguard::finding::Severity;
 use symguard::live::aws::Connection;
 use symguard::report::{github, human, json, junit, markdown, sarif};
@@ -29,6 +30,12 @@ enum Command {
         /// Evaluate everything, report only findings in files changed since REV (git).
         #[arg(long, value_name = "REV")]
         changed_since: Option<String>,
+        /// Record today's findings in FILE, to accept them and block only new ones.
+        #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+        write_baseline: Option<PathBuf>,
+        /// Report only findings that FILE (from --write-baseline) does not record.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
     },
     /// Compare the groups the Terraform declares with live AWS IAM.
     Drift {
@@ -107,6 +114,9 @@ struct InputArgs {
     /// Read root module variables from a tfvars file, as `terraform -var-file` (repeatable).
     #[arg(long = "var-file", value_name = "FILE")]
     var_files: Vec<PathBuf>,
+    /// Report what `symguard:ignore` comments would silence.
+    #[arg(long)]
+    no_ignore: bool,
 }
 
 #[derive(Args)]
@@ -226,16 +236,32 @@ fn main() -> ExitCode {
             report,
             plan,
             changed_since,
+            write_baseline,
+            baseline,
         } => {
             let mut options = input.options(sub("check"));
             options.plan = plan;
             let rules: Vec<&str> = symguard::rules::CATALOGUE.iter().map(|r| r.name).collect();
-            finish(
-                symguard::check(&options),
-                &report,
-                &rules,
-                changed_since.as_deref(),
-            )
+            let result = symguard::check(&options).and_then(|mut report| {
+                if let Some(path) = &write_baseline {
+                    Baseline::of(&report.findings)
+                        .write(path)
+                        .map_err(symguard::Error::Input)?;
+                    eprintln!(
+                        "wrote {} findings to {}; --baseline {} reports only new ones",
+                        report.findings.len(),
+                        path.display(),
+                        path.display()
+                    );
+                    report.findings.clear();
+                }
+                if let Some(path) = &baseline {
+                    let baseline = Baseline::read(path).map_err(symguard::Error::Input)?;
+                    report.findings = baseline.new_findings(report.findings);
+                }
+                Ok(report)
+            });
+            finish(result, &report, &rules, changed_since.as_deref())
         }
         Command::Drift {
             input,
@@ -354,12 +380,10 @@ impl InputArgs {
                 .filter_map(|(k, v)| Some((k.strip_prefix("TF_VAR_")?.to_string(), v)))
                 .collect(),
             plan: None,
+            no_ignore: self.no_ignore,
         }
     }
 }
-
-/// The rule whose findings remediation acts on.
-const REMEDIATE_RULES: &[&str] = &["drift-unexpected-member"];
 
 /// `remediate`, once the plan is known.
 struct Remediate {
@@ -393,7 +417,7 @@ impl Remediate {
                 None,
             )
         };
-        let text = args.render(&report, REMEDIATE_RULES, human, json);
+        let text = args.render(&report, symguard::REMEDIATE_RULES, human, json);
         if let Err(code) = args.emit(&text, &report) {
             return code;
         }
@@ -412,7 +436,7 @@ impl Remediate {
             let human = || "symguard remediate: nothing to remove\n".to_string();
             let json =
                 || json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&[]));
-            let text = args.render(r, REMEDIATE_RULES, human, json);
+            let text = args.render(r, symguard::REMEDIATE_RULES, human, json);
             return match args.emit(&text, r) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(code) => code,
@@ -443,7 +467,7 @@ impl Remediate {
         let human = || human::plan(plan) + &human::applied(&applied);
         let json =
             || json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&applied));
-        let text = args.render(r, REMEDIATE_RULES, human, json);
+        let text = args.render(r, symguard::REMEDIATE_RULES, human, json);
         if let Err(code) = args.emit(&text, r) {
             return code;
         }

@@ -267,10 +267,7 @@ fn human_output_has_no_color_when_piped_or_no_color() {
 fn rules_and_explain_come_from_the_catalogue() {
     let (code, stdout, _) = run(&["rules"]);
     assert_eq!(code, 0);
-    assert_eq!(
-        stdout.lines().count(),
-        symguard::rules::CATALOGUE.len() + symguard::drift::CATALOGUE.len()
-    );
+    assert_eq!(stdout.lines().count(), symguard::catalogue().len());
     assert!(stdout
         .lines()
         .any(|l| l.starts_with("connector-scope") && l.contains("error")));

@@ -134,11 +134,7 @@ impl Shard {
     }
 
     pub fn includes(self, group: &str) -> bool {
-        // FNV-1a: the same on every machine and every release, unlike std's hasher.
-        let hash = group.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        hash % self.count == self.index - 1
+        crate::finding::stable_hash(group) % self.count == self.index - 1
     }
 }
 
