@@ -60,7 +60,7 @@ impl Suppression {
     fn covers(&self, finding: &Finding, now: SystemTime) -> bool {
         let line = finding.loc.start().0;
         finding.loc.file.display == self.loc.file.display
-            && self.rules.iter().any(|r| *r == finding.rule)
+            && self.rules.contains(&finding.rule)
             && self.lines.as_ref().is_none_or(|l| l.contains(&line))
             && self.until.is_none_or(|until| now < until)
             && self.problem.is_none()
