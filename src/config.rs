@@ -22,6 +22,10 @@ pub struct Config {
     /// `[session] aws_max_session`, in seconds.
     pub aws_max_session: Option<u64>,
     pub require_reason: bool,
+    /// `[policy] paths`: Rego policy directories, relative to this file.
+    pub policy_paths: Vec<String>,
+    /// `[policy] params`: what policies read as `input.params`.
+    pub policy_params: serde_json::Value,
     pub max_durations: Vec<MaxDuration>,
     /// `[[allow]]`: who may be in a declared group without a Sym grant.
     pub allow: Vec<Allow>,
@@ -103,6 +107,9 @@ impl Config {
         let mut config = Config {
             path: Some(path.to_path_buf()),
             require_reason: file.policy.require_reason,
+            policy_paths: file.policy.paths.clone(),
+            policy_params: serde_json::to_value(&file.policy.params)
+                .unwrap_or(serde_json::Value::Null),
             max_removals: file.remediate.max_removals,
             ..Config::default()
         };
@@ -240,6 +247,10 @@ struct PolicySection {
     require_reason: bool,
     #[serde(default)]
     max_duration: Vec<MaxDurationEntry>,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    params: toml::Table,
 }
 
 #[derive(Deserialize)]

@@ -13,6 +13,7 @@ pub mod live;
 pub mod load;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod provider;
 pub mod remediate;
 pub mod report;
@@ -40,6 +41,8 @@ pub struct CheckOptions {
     pub plan: Option<PathBuf>,
     /// `--no-ignore`: report what suppression comments would silence.
     pub no_ignore: bool,
+    /// `--policy DIR`: Rego policies, besides those the configurations name.
+    pub policies: Vec<PathBuf>,
 }
 
 pub enum VarOption {
@@ -56,6 +59,7 @@ impl CheckOptions {
             env: Vec::new(),
             plan: None,
             no_ignore: false,
+            policies: Vec::new(),
         }
     }
 }
@@ -68,6 +72,7 @@ pub struct CheckReport {
 }
 
 /// What users see of a rule, check or drift alike.
+#[derive(Clone)]
 pub struct RuleInfo {
     pub name: &'static str,
     pub severity: finding::Severity,
@@ -89,15 +94,11 @@ pub fn catalogue() -> Vec<RuleInfo> {
         summary: r.summary,
         doc: r.doc,
     });
-    let suppressions = suppress::RULES
-        .iter()
-        .map(|&(name, severity, summary, doc)| RuleInfo {
-            name,
-            severity,
-            summary,
-            doc,
-        });
-    check.chain(drift).chain(suppressions).collect()
+    let about_suppressions_and_policies = suppress::RULES.iter().chain(policy::RULES).cloned();
+    check
+        .chain(drift)
+        .chain(about_suppressions_and_policies)
+        .collect()
 }
 
 /// The rule whose findings remediation acts on.
@@ -156,6 +157,8 @@ pub enum Error {
     /// A grants file or snapshot that cannot be used.
     Input(String),
     Live(live::aws::LiveError),
+    /// A policy that cannot be loaded.
+    Policy(String),
 }
 
 impl fmt::Display for Error {
@@ -163,9 +166,10 @@ impl fmt::Display for Error {
         match self {
             Error::Load(e) => e.fmt(f),
             Error::Config(e) => e.fmt(f),
-            Error::VarFile(message) | Error::Plan(message) | Error::Input(message) => {
-                f.write_str(message)
-            }
+            Error::VarFile(message)
+            | Error::Plan(message)
+            | Error::Input(message)
+            | Error::Policy(message) => f.write_str(message),
             Error::Live(e) => e.fmt(f),
         }
     }
@@ -224,13 +228,19 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
         .iter()
         .map(|&root| resolver.for_dir(&workspace.modules[root].dir))
         .collect::<Result<Vec<_>, _>>()?;
+    let policies = load_policies(options, &configs)?;
     let results: Vec<(Vec<Finding>, usize)> = roots
         .par_iter()
         .zip(configs)
         .map(|(&root, config)| {
             let model = model::Model::build(&workspace, root, &inputs);
             let resources = model.resources.iter().map(|r| r.instances.len()).sum();
-            (rules::run(&model, &config), resources)
+            let mut findings = rules::run(&model, &config);
+            if let Some(policies) = &policies {
+                let input = policy_input(&model, &workspace.modules[root].display, &config);
+                findings.extend(policies.evaluate(&model, &input));
+            }
+            (findings, resources)
         })
         .collect();
     let files = workspace
@@ -248,6 +258,51 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
         files,
         resources,
     })
+}
+
+/// The policies of `--policy` and of the configurations' `[policy] paths`, parsed once;
+/// `None` when there are none.
+fn load_policies(
+    options: &CheckOptions,
+    configs: &[std::sync::Arc<config::Config>],
+) -> Result<Option<policy::Policies>, Error> {
+    let mut paths = options.policies.clone();
+    for config in configs {
+        paths.extend(policy::config_paths(config));
+    }
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    policy::Policies::load(&paths)
+        .map(Some)
+        .map_err(Error::Policy)
+}
+
+/// The document a root's policies see: its model, and its configuration's `[policy] params`.
+fn policy_input(model: &model::Model, root: &str, config: &config::Config) -> serde_json::Value {
+    let mut input = policy::input::document(model, root);
+    input["params"] = config.policy_params.clone();
+    input
+}
+
+/// `symguard model`: the policy input document of every root under the paths.
+pub fn model_documents(options: &CheckOptions) -> Result<Vec<serde_json::Value>, Error> {
+    let workspace = load::load(&options.paths)?;
+    let inputs = inputs(options)?;
+    let mut resolver = ConfigResolver::new(options.config.as_deref())?;
+    workspace
+        .roots()
+        .into_iter()
+        .map(|root| {
+            let config = resolver.for_dir(&workspace.modules[root].dir)?;
+            let model = model::Model::build(&workspace, root, &inputs);
+            Ok(policy_input(
+                &model,
+                &workspace.modules[root].display,
+                &config,
+            ))
+        })
+        .collect()
 }
 
 /// The configuration for an input file: `--config`, or the `symguard.toml` nearest to it.
@@ -268,6 +323,10 @@ fn check_plan(path: &std::path::Path, options: &CheckOptions) -> Result<CheckRep
     let config = config_beside(path, options)?;
     let model = plan.model();
     let mut findings = rules::run(&model, &config);
+    if let Some(policies) = load_policies(options, std::slice::from_ref(&config))? {
+        let input = policy_input(&model, &path.display().to_string(), &config);
+        findings.extend(policies.evaluate(&model, &input));
+    }
     finding::sort_and_dedup(&mut findings);
     Ok(CheckReport {
         resources: model.resources.iter().map(|r| r.instances.len()).sum(),

@@ -36,6 +36,9 @@ enum Command {
         /// Report only findings that FILE (from --write-baseline) does not record.
         #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,
+        /// Evaluate the Rego policies (*.rego) in DIR too (repeatable).
+        #[arg(long = "policy", value_name = "DIR")]
+        policies: Vec<PathBuf>,
     },
     /// Compare the groups the Terraform declares with live AWS IAM.
     Drift {
@@ -96,10 +99,24 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
+    /// Print the document Rego policies see for each root under PATHs (JSON array).
+    Model {
+        #[command(flatten)]
+        input: InputArgs,
+    },
+    /// Work with Rego policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// List the rules: name, default severity, summary.
     Rules,
     /// Print a rule's documentation.
     Explain { rule: String },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Run every `test_*` rule of the policies under DIR, like `opa test`.
+    Test { dirs: Vec<PathBuf> },
 }
 
 #[derive(Args)]
@@ -238,9 +255,11 @@ fn main() -> ExitCode {
             changed_since,
             write_baseline,
             baseline,
+            policies,
         } => {
             let mut options = input.options(sub("check"));
             options.plan = plan;
+            options.policies = policies;
             let rules: Vec<&str> = symguard::rules::CATALOGUE.iter().map(|r| r.name).collect();
             let result = symguard::check(&options).and_then(|mut report| {
                 if let Some(path) = &write_baseline {
@@ -334,6 +353,17 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e.to_string()),
             }
         }
+        Command::Model { input } => match symguard::model_documents(&input.options(sub("model"))) {
+            Ok(documents) => {
+                let text = serde_json::to_string_pretty(&documents).unwrap_or_default();
+                match print(&(text + "\n")) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(code) => code,
+                }
+            }
+            Err(e) => fail(&e.to_string()),
+        },
+        Command::Policy(PolicyCommand::Test { dirs }) => policy_test(&dirs),
         Command::Rules => {
             let all = symguard::catalogue();
             let width = all.iter().map(|r| r.name.len()).max().unwrap_or(0);
@@ -381,6 +411,7 @@ impl InputArgs {
                 .collect(),
             plan: None,
             no_ignore: self.no_ignore,
+            policies: Vec::new(),
         }
     }
 }
@@ -476,6 +507,44 @@ impl Remediate {
             .any(|a| matches!(a.outcome, remediate::apply::Outcome::Failed(_)));
         ExitCode::from(if failed { EXIT_FINDINGS } else { 0 })
     }
+}
+
+/// `symguard policy test`: PASS/FAIL per test, then the totals; exit 1 when one fails.
+fn policy_test(dirs: &[PathBuf]) -> ExitCode {
+    let dirs = if dirs.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        dirs.to_vec()
+    };
+    let policies = match symguard::policy::Policies::load(&dirs) {
+        Ok(policies) => policies,
+        Err(e) => return fail(&e),
+    };
+    let results = policies.test();
+    if results.is_empty() {
+        return fail("no test_* rules found in the policies");
+    }
+    let mut out = String::new();
+    let mut failed = 0;
+    for result in &results {
+        match &result.failure {
+            None => out += &format!("{}: {}: PASS\n", result.file, result.rule),
+            Some(why) => {
+                failed += 1;
+                out += &format!("{}: {}: FAIL ({why})\n", result.file, result.rule);
+            }
+        }
+    }
+    out += &format!(
+        "{}: {}/{} passed\n",
+        if failed == 0 { "PASS" } else { "FAIL" },
+        results.len() - failed,
+        results.len()
+    );
+    if let Err(code) = print(&out) {
+        return code;
+    }
+    ExitCode::from(if failed == 0 { 0 } else { EXIT_FINDINGS })
 }
 
 /// Asks on the terminal before removing anyone; without a terminal, `--yes` is required.

@@ -18,6 +18,7 @@
 use crate::finding::{Finding, Severity};
 use crate::load::ParsedFile;
 use crate::source::Loc;
+use crate::RuleInfo;
 use hcl_edit::structure::Body;
 use hcl_edit::Span;
 use std::ops::RangeInclusive;
@@ -27,19 +28,19 @@ pub const REASON_RULE: &str = "suppression-reason";
 pub const UNUSED_RULE: &str = "unused-suppression";
 
 /// The two rules about suppressions themselves, for the catalogue.
-pub const RULES: &[(&str, Severity, &str, &str)] = &[
-    (
-        REASON_RULE,
-        Severity::Warning,
-        "a `symguard:ignore` comment without a `-- reason`",
-        include_str!("../rules/suppression-reason.md"),
-    ),
-    (
-        UNUSED_RULE,
-        Severity::Note,
-        "a `symguard:ignore` comment that silences nothing",
-        include_str!("../rules/unused-suppression.md"),
-    ),
+pub const RULES: &[RuleInfo] = &[
+    RuleInfo {
+        name: REASON_RULE,
+        severity: Severity::Warning,
+        summary: "a `symguard:ignore` comment without a `-- reason`",
+        doc: include_str!("../rules/suppression-reason.md"),
+    },
+    RuleInfo {
+        name: UNUSED_RULE,
+        severity: Severity::Note,
+        summary: "a `symguard:ignore` comment that silences nothing",
+        doc: include_str!("../rules/unused-suppression.md"),
+    },
 ];
 
 #[derive(Debug)]
