@@ -125,12 +125,8 @@ pub fn generate(out: &Path, corpus: &Corpus) -> std::io::Result<Vec<Seeded>> {
         fs::create_dir_all(&dir)?;
         fs::write(dir.join("main.tf"), MAIN_TF.replace("ENV", &name))?;
         fs::write(dir.join("impl.py"), IMPL_PY)?;
-        let defect = corpus
-            .defect_rate
-            .gt(&0.0)
-            .then(|| random.chance(corpus.defect_rate))
-            .unwrap_or(false)
-            .then(|| DEFECTS[(random.next() % DEFECTS.len() as u64) as usize]);
+        let defective = corpus.defect_rate > 0.0 && random.chance(corpus.defect_rate);
+        let defect = defective.then(|| DEFECTS[(random.next() % DEFECTS.len() as u64) as usize]);
         let (text, line) = iam_tf(corpus.targets, defect);
         let file = dir.join("iam.tf");
         fs::write(&file, text)?;
