@@ -46,71 +46,10 @@ impl Random {
     }
 }
 
-const MAIN_TF: &str = r##"terraform {
-  required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = "~> 5.0"
-    }
-    sym = {
-      source  = "symopsio/sym"
-      version = "~> 3.0"
-    }
-  }
-}
-
-locals {
-  environment_name = "ENV"
-}
-
-resource "sym_integration" "slack" {
-  type        = "slack"
-  name        = "${local.environment_name}-slack"
-  external_id = "T123ABC"
-}
-
-resource "sym_error_logger" "slack" {
-  integration_id = sym_integration.slack.id
-  destination    = "#sym-errors"
-}
-
-resource "sym_environment" "this" {
-  name            = local.environment_name
-  error_logger_id = sym_error_logger.slack.id
-
-  integrations = {
-    slack_id = sym_integration.slack.id
-  }
-}
-
-module "runtime_connector" {
-  source  = "symopsio/runtime-connector/aws"
-  version = ">= 2.0.0"
-
-  environment = local.environment_name
-}
-
-resource "sym_integration" "runtime_context" {
-  type        = "permission_context"
-  name        = "${local.environment_name}-runtime"
-  external_id = module.runtime_connector.settings.account_id
-  settings    = module.runtime_connector.settings
-}
-
-resource "sym_runtime" "this" {
-  name       = local.environment_name
-  context_id = sym_integration.runtime_context.id
-}
-"##;
-
-const IMPL_PY: &str = r##"from sym.sdk.annotations import reducer
-from sym.sdk.integrations import slack
-
-
-@reducer
-def get_approvers(event):
-    return slack.channel("#access-requests")
-"##;
+/// Each root's `main.tf` and `impl.py` are the shipped example's (a clean configuration),
+/// with the root's own environment name.
+const MAIN_TF: &str = include_str!("aws-iam/main.tf");
+const IMPL_PY: &str = include_str!("aws-iam/impl.py");
 
 /// The defects a root can get; each makes exactly one finding.
 const DEFECTS: [&str; 3] = ["prompt-field-type", "deescalation", "connector-scope"];
@@ -123,7 +62,13 @@ pub fn generate(out: &Path, corpus: &Corpus) -> std::io::Result<Vec<Seeded>> {
         let name = format!("team-{root:05}");
         let dir = out.join(&name);
         fs::create_dir_all(&dir)?;
-        fs::write(dir.join("main.tf"), MAIN_TF.replace("ENV", &name))?;
+        fs::write(
+            dir.join("main.tf"),
+            MAIN_TF.replace(
+                "environment_name = \"main\"",
+                &format!("environment_name = \"{name}\""),
+            ),
+        )?;
         fs::write(dir.join("impl.py"), IMPL_PY)?;
         let defective = corpus.defect_rate > 0.0 && random.chance(corpus.defect_rate);
         let defect = defective.then(|| DEFECTS[(random.next() % DEFECTS.len() as u64) as usize]);

@@ -50,10 +50,13 @@ if [ "$verdict" -ne 0 ] && [ "$verdict" -ne 1 ]; then
   echo "::error title=symguard::symguard check could not run (exit code $verdict): see the message above"
   exit "$verdict"
 fi
-findings=$(jq -r '.findings | length' "$report")
-errors=$(jq -r '.summary.errors' "$report")
-warnings=$(jq -r '.summary.warnings' "$report")
-notes=$(jq -r '.summary.notes' "$report")
+# python3 rather than jq: it is on GitHub's runners and on every machine the tests run on.
+read -r findings errors warnings notes < <(python3 -c '
+import json, sys
+report = json.load(open(sys.argv[1]))
+summary = report["summary"]
+print(len(report["findings"]), summary["errors"], summary["warnings"], summary["notes"])
+' "$report")
 
 # The later runs report the same findings in other formats; --fail-on never makes any exit
 # code but 0 a failure of that run.

@@ -364,16 +364,20 @@ fn models<'w>(
         .collect()
 }
 
+/// One thread is enough: the work is waiting on IAM, bounded by `--concurrency`.
+fn async_runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Input(format!("cannot start the async runtime: {e}")))
+}
+
 /// Reads the live state `plan` needs from AWS.
 fn read_live(
     plan: &live::ReadPlan,
     connection: &live::aws::Connection,
 ) -> Result<live::LiveState, Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Input(format!("cannot start the async runtime: {e}")))?;
-    runtime
+    async_runtime()?
         .block_on(read_accounts(plan, connection))
         .map_err(Error::Live)
 }
@@ -651,13 +655,7 @@ pub fn apply_plan(
     audit: &mut remediate::apply::AuditLog,
 ) -> Result<Vec<remediate::apply::Applied>, ApplyError> {
     use live::aws::Session;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            ApplyError::Run(Error::Input(format!("cannot start the async runtime: {e}")))
-        })?;
-    runtime.block_on(async {
+    async_runtime().map_err(ApplyError::Run)?.block_on(async {
         let base = Session::connect(connection, connection.assume_role.as_deref())
             .await
             .map_err(|e| ApplyError::Run(Error::Live(e)))?;

@@ -77,15 +77,11 @@ pub fn collect(file: &ParsedFile) -> Vec<Suppression> {
         Ok(body) => item_lines(body, file),
         Err(_) => Vec::new(),
     };
-    let raw_lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let lines: Vec<&str> = raw_lines
-        .iter()
-        .map(|l| l.trim_end_matches(['\n', '\r']))
-        .collect();
+    let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
-    let mut offset = 0;
-    for (index, (line, raw)) in lines.iter().zip(&raw_lines).enumerate() {
+    for (index, line) in lines.iter().enumerate() {
         let number = index + 1;
+        let offset = file.source.line_start(number);
         if let Some((comment_start, code_before)) = marker_comment(line) {
             let comment = &line[comment_start..];
             let span = offset + comment_start..offset + line.trim_end().len();
@@ -104,7 +100,6 @@ pub fn collect(file: &ParsedFile) -> Vec<Suppression> {
             };
             out.push(parse(after, loc, covered));
         }
-        offset += raw.len();
     }
     out
 }

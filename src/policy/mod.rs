@@ -148,14 +148,8 @@ impl Policies {
         let error = RegoError::parse(message);
         let source = &package.source;
         let text = &source.text;
-        let line_start = |line: usize| {
-            text.split_inclusive('\n')
-                .take(line.saturating_sub(1))
-                .map(str::len)
-                .sum::<usize>()
-        };
         let start = match &error.place {
-            Some((file, line, _)) if *file == source.display => line_start(*line),
+            Some((file, line, _)) if *file == source.display => source.line_start(*line),
             _ => text.find("package").unwrap_or(0),
         };
         let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
