@@ -102,8 +102,18 @@ impl Config {
             position: span.map(|s| line_col(text, s.start)),
             message,
         };
-        let file: ConfigFile =
-            toml::from_str(text).map_err(|e| error(e.span(), e.message().to_string()))?;
+        let file: ConfigFile = toml::from_str(text).map_err(|e| {
+            let message = e.message().to_string();
+            // toml names the key only for unknown and missing fields; a wrong type is
+            // reported at the value, whose line holds the key.
+            let message = match e.span().and_then(|span| key_at(text, span.start)) {
+                Some(key) if !message.contains(&format!("`{key}`")) => {
+                    format!("`{key}`: {message}")
+                }
+                _ => message,
+            };
+            error(e.span(), message)
+        })?;
         let mut config = Config {
             path: Some(path.to_path_buf()),
             require_reason: file.policy.require_reason,
@@ -280,6 +290,19 @@ impl Level {
     }
 }
 
+/// The key, or the `[table]` header, on the line holding `offset`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?.trim();
+    let key = match line.split_once('=') {
+        Some((key, _)) => key.trim(),
+        None => line.trim_matches(|c| c == '[' || c == ']'),
+    };
+    (!key.is_empty()).then(|| key.trim_matches('"').to_string())
+}
+
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
@@ -407,9 +430,9 @@ mod tests {
             .starts_with("symguard.toml:2:19: [session] aws_max_session:"));
         assert!(error("[polcy]\n").contains("symguard.toml:1:2: unknown field `polcy`"));
         assert!(error("[rules]\ntarget-name = \"loud\"\n")
-            .starts_with("symguard.toml:2:15: unknown variant `loud`"));
+            .starts_with("symguard.toml:2:15: `target-name`: unknown variant `loud`"));
         assert!(error("[policy]\nrequire_reason = \"yes\"\n")
-            .starts_with("symguard.toml:2:18: invalid type"));
+            .starts_with("symguard.toml:2:18: `require_reason`: invalid type"));
         assert!(error("[rules\n").starts_with("symguard.toml:1:"));
     }
 }

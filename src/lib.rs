@@ -69,6 +69,8 @@ pub struct CheckReport {
     pub findings: Vec<Finding>,
     pub files: usize,
     pub resources: usize,
+    /// What could not be read: reported after the findings, and the run exits with 2.
+    pub unreadable: Vec<LoadError>,
 }
 
 /// What users see of a rule, check or drift alike.
@@ -220,6 +222,24 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
     if let Some(path) = &options.plan {
         return check_plan(path, options);
     }
+    workers().install(|| check_paths(options))
+}
+
+/// The threads that load and check in parallel. Their stacks are 64 MiB (reserved, not
+/// used) instead of rayon's 2 MiB, so the evaluator's reference depth limit, not the stack,
+/// ends a long chain of references: 200 levels took more than 2 MiB in a debug build.
+fn workers() -> &'static rayon::ThreadPool {
+    static WORKERS: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    WORKERS.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(64 << 20)
+            .thread_name(|i| format!("symguard-{i}"))
+            .build()
+            .expect("threads can be started")
+    })
+}
+
+fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
     let workspace = load::load(&options.paths)?;
     let inputs = inputs(options)?;
     let roots = workspace.roots();
@@ -257,6 +277,7 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
         findings,
         files,
         resources,
+        unreadable: workspace.unreadable,
     })
 }
 
@@ -287,7 +308,7 @@ fn policy_input(model: &model::Model, root: &str, config: &config::Config) -> se
 
 /// `symguard model`: the policy input document of every root under the paths.
 pub fn model_documents(options: &CheckOptions) -> Result<Vec<serde_json::Value>, Error> {
-    let workspace = load::load(&options.paths)?;
+    let workspace = load::load(&options.paths)?.complete()?;
     let inputs = inputs(options)?;
     let mut resolver = ConfigResolver::new(options.config.as_deref())?;
     workspace
@@ -332,6 +353,7 @@ fn check_plan(path: &std::path::Path, options: &CheckOptions) -> Result<CheckRep
         resources: model.resources.iter().map(|r| r.instances.len()).sum(),
         findings,
         files: 1,
+        unreadable: Vec::new(),
     })
 }
 
@@ -551,13 +573,14 @@ impl<'w> DriftInputs<'w> {
                 .map(|(m, _)| m.resources.iter().map(|r| r.instances.len()).sum::<usize>())
                 .sum(),
             findings,
+            unreadable: Vec::new(),
         })
     }
 }
 
 /// `symguard drift`: the declared groups against live IAM (or a snapshot of it).
 pub fn drift(options: &CheckOptions, live_options: &LiveOptions) -> Result<CheckReport, Error> {
-    let workspace = load::load(&options.paths)?;
+    let workspace = load::load(&options.paths)?.complete()?;
     let inputs = DriftInputs::read(&workspace, options, live_options)?;
     let findings = inputs.contexts().flat_map(|cx| drift::run(&cx)).collect();
     let ran: Vec<&str> = drift::CATALOGUE.iter().map(|r| r.name).collect();
@@ -579,7 +602,7 @@ pub fn remediation_plan(
     options: &CheckOptions,
     live_options: &LiveOptions,
 ) -> Result<Remediation, Error> {
-    let workspace = load::load(&options.paths)?;
+    let workspace = load::load(&options.paths)?.complete()?;
     let inputs = DriftInputs::read(&workspace, options, live_options)?;
     let mut removals: Vec<remediate::Removal> = Vec::new();
     let mut findings = Vec::new();
@@ -632,6 +655,7 @@ pub fn saved_plan(path: &std::path::Path, options: &CheckOptions) -> Result<Reme
             findings: Vec::new(),
             files: 0,
             resources: 0,
+            unreadable: Vec::new(),
         },
         plan,
         max_removals: config.max_removals,
@@ -689,7 +713,7 @@ pub fn snapshot(
     options: &CheckOptions,
     live_options: &LiveOptions,
 ) -> Result<live::LiveState, Error> {
-    let workspace = load::load(&options.paths)?;
+    let workspace = load::load(&options.paths)?.complete()?;
     let models = models(&workspace, options)?;
     let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
     let plan = drift::read_plan(&only_models, live_options.shard);

@@ -14,6 +14,8 @@ pub struct ModuleDir {
     pub dir: PathBuf,
     /// The directory with symlinks and `..` resolved: how calls find it.
     pub canonical: PathBuf,
+    /// The git work tree the directory is in, if any: local module calls stay inside it.
+    pub repository: Option<PathBuf>,
     /// Under a PATH argument, rather than reached only through a module call.
     pub scanned: bool,
     /// The directory as reached from the argument, `.` for the current one.
@@ -22,16 +24,27 @@ pub struct ModuleDir {
     pub files: Vec<ParsedFile>,
     /// `terraform.tfvars` then `*.auto.tfvars` in lexical order: Terraform's precedence.
     pub tfvars: Vec<ParsedFile>,
+    /// A file of the directory could not be read (see `Workspace::unreadable`).
+    pub unreadable: bool,
 }
 
 impl ModuleDir {
+    /// A pull request must not make symguard read files elsewhere on the machine, so a
+    /// module in a git work tree calls only directories inside that work tree. Outside any
+    /// work tree there is no boundary to keep.
+    pub fn may_call(&self, canonical: &Path) -> bool {
+        self.repository
+            .as_ref()
+            .is_none_or(|root| canonical.starts_with(root))
+    }
+
     pub fn all_files(&self) -> impl Iterator<Item = &ParsedFile> {
         self.files.iter().chain(&self.tfvars)
     }
 
     /// True when every file parsed, so a missing declaration is really missing.
     pub fn is_complete(&self) -> bool {
-        self.all_files().all(|f| f.body.is_ok())
+        !self.unreadable && self.all_files().all(|f| f.body.is_ok())
     }
 }
 
@@ -100,10 +113,24 @@ pub fn display_path(path: &Path) -> String {
     }
 }
 
+/// The Terraform files found under the path arguments, by directory, and what could not
+/// be read on the way.
+struct Discovered {
+    dirs: BTreeMap<PathBuf, Vec<PathBuf>>,
+    unreadable: Vec<LoadError>,
+}
+
 /// Finds the Terraform files under `paths`. A file argument stands for its whole directory,
 /// because references resolve across all files of a module.
-fn discover(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Vec<PathBuf>>, LoadError> {
+///
+/// Symlinked directories are not followed, so neither a link loop nor a link to `/` can make
+/// the walk leave the tree. A symlinked file is read when it resolves inside the tree's
+/// repository (its git work tree, or the path argument outside one); a link that leads
+/// elsewhere, or nowhere, is a file that cannot be read, so that a pull request cannot make
+/// symguard print another file of the machine it runs on.
+fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
     let mut dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut unreadable = Vec::new();
     let mut seen = HashSet::new();
     for arg in paths {
         let meta = std::fs::metadata(arg).map_err(|e| match e.kind() {
@@ -119,21 +146,56 @@ fn discover(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Vec<PathBuf>>, LoadEr
         } else {
             (arg.clone(), None)
         };
+        let boundary = std::fs::canonicalize(&root).map_err(|e| LoadError::Io {
+            path: root.clone(),
+            error: e.to_string(),
+        })?;
+        let boundary = repository_of(&boundary).unwrap_or(boundary);
         let walker = ignore::WalkBuilder::new(&root)
             .max_depth(depth)
             .require_git(false)
             .filter_entry(|e| e.file_name() != ".terraform")
             .build();
         for entry in walker {
-            let entry = entry.map_err(|e| LoadError::Io {
-                path: root.clone(),
-                error: e.to_string(),
-            })?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    unreadable.push(walk_error(&root, e));
+                    continue;
+                }
+            };
             let name = entry.file_name().to_string_lossy();
-            if !entry.file_type().is_some_and(|t| t.is_file()) || !is_terraform(&name) {
+            let Some(file_type) = entry.file_type() else {
+                continue;
+            };
+            if !is_terraform(&name) || !(file_type.is_file() || file_type.is_symlink()) {
                 continue;
             }
             let path = entry.path().to_path_buf();
+            if file_type.is_symlink() {
+                match std::fs::canonicalize(&path) {
+                    Ok(target) if target.starts_with(&boundary) && target.is_file() => {}
+                    Ok(target) if target.is_dir() => continue,
+                    Ok(target) => {
+                        unreadable.push(LoadError::Io {
+                            path,
+                            error: format!(
+                                "a symbolic link to {}, outside {}; not read",
+                                target.display(),
+                                boundary.display()
+                            ),
+                        });
+                        continue;
+                    }
+                    Err(e) => {
+                        unreadable.push(LoadError::Io {
+                            path,
+                            error: format!("a symbolic link that leads nowhere readable: {e}"),
+                        });
+                        continue;
+                    }
+                }
+            }
             let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
             if seen.insert(key) {
                 let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
@@ -154,14 +216,41 @@ fn discover(paths: &[PathBuf]) -> Result<BTreeMap<PathBuf, Vec<PathBuf>>, LoadEr
             dirs.remove(&root);
             continue;
         }
-        if !found_tf {
+        if !found_tf && unreadable.is_empty() {
             return Err(LoadError::NoTerraform(arg.clone()));
         }
     }
     match paths.first() {
-        Some(first) if dirs.is_empty() => Err(LoadError::NoTerraform(first.clone())),
-        _ => Ok(dirs),
+        Some(first) if dirs.is_empty() && unreadable.is_empty() => {
+            Err(LoadError::NoTerraform(first.clone()))
+        }
+        _ => Ok(Discovered { dirs, unreadable }),
     }
+}
+
+/// The git work tree `dir` (canonical) is in.
+fn repository_of(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// What the walker could not read, by path.
+fn walk_error(root: &Path, error: ignore::Error) -> LoadError {
+    fn path_of(error: &ignore::Error) -> Option<&Path> {
+        match error {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            _ => None,
+        }
+    }
+    let path = path_of(&error).unwrap_or(root).to_path_buf();
+    let error = error
+        .io_error()
+        .map_or_else(|| error.to_string(), |e| e.to_string());
+    LoadError::Io { path, error }
 }
 
 /// Reads and parses one file. Invalid UTF-8 is a syntax error at the first bad byte,
@@ -201,13 +290,29 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, LoadError> {
 /// only through local module calls.
 pub struct Workspace {
     pub modules: Vec<ModuleDir>,
+    /// Files and directories that could not be read. Their modules count as incomplete, so
+    /// nothing is reported missing for want of them; `check` reports the rest, then ends
+    /// with exit code 2.
+    pub unreadable: Vec<LoadError>,
 }
 
 impl Workspace {
+    /// For the commands that act on the whole declared set (drift, remediate, snapshot,
+    /// model): a file that could not be read stops them before they start.
+    pub fn complete(mut self) -> Result<Workspace, LoadError> {
+        match self.unreadable.is_empty() {
+            true => Ok(self),
+            false => Err(self.unreadable.swap_remove(0)),
+        }
+    }
+
     /// The directory a local module call (`source = "./..."` or `"../..."`) names.
     pub fn called_module(&self, caller: &ModuleDir, source: &str) -> Option<usize> {
         let dir = local_source(source)?;
         let canonical = std::fs::canonicalize(caller.dir.join(dir)).ok()?;
+        if !caller.may_call(&canonical) {
+            return None;
+        }
         self.modules.iter().position(|m| m.canonical == canonical)
     }
 
@@ -256,13 +361,17 @@ pub fn local_source(source: &str) -> Option<&str> {
     (source.starts_with("./") || source.starts_with("../")).then_some(source)
 }
 
-fn load_dir(dir: PathBuf, mut files: Vec<PathBuf>, scanned: bool) -> Result<ModuleDir, LoadError> {
+/// Reads and parses the files of one directory; those that cannot be read are returned
+/// beside it.
+fn load_dir(dir: PathBuf, mut files: Vec<PathBuf>, scanned: bool) -> (ModuleDir, Vec<LoadError>) {
     files.sort_by_key(|p| tfvars_order(p));
-    let parsed = files
+    let (parsed, unreadable): (Vec<_>, Vec<_>) = files
         .par_iter()
         .map(|p| parse_file(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (tfvars, files) = parsed.into_iter().partition(|f| {
+        .partition(Result::is_ok);
+    let parsed = parsed.into_iter().flatten();
+    let unreadable: Vec<LoadError> = unreadable.into_iter().filter_map(Result::err).collect();
+    let (tfvars, files) = parsed.partition(|f| {
         is_tfvars(
             &f.source
                 .path
@@ -271,14 +380,18 @@ fn load_dir(dir: PathBuf, mut files: Vec<PathBuf>, scanned: bool) -> Result<Modu
                 .to_string_lossy(),
         )
     });
-    Ok(ModuleDir {
+    let canonical = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+    let module = ModuleDir {
         display: display_path(&dir),
-        canonical: std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone()),
+        repository: repository_of(&canonical),
+        canonical,
         scanned,
         dir,
         files,
         tfvars,
-    })
+        unreadable: !unreadable.is_empty(),
+    };
+    (module, unreadable)
 }
 
 /// The Terraform files directly in `dir`, for a module reached through a call.
@@ -320,11 +433,19 @@ pub fn local_calls(module: &ModuleDir) -> Vec<String> {
 /// Walks `paths`, parses every Terraform file in parallel, then loads the directories
 /// that local module calls reach outside the paths.
 pub fn load(paths: &[PathBuf]) -> Result<Workspace, LoadError> {
-    let dirs = discover(paths)?;
-    let mut modules = dirs
+    let Discovered {
+        dirs,
+        mut unreadable,
+    } = discover(paths)?;
+    let mut modules = Vec::new();
+    for (module, errors) in dirs
         .into_par_iter()
         .map(|(dir, files)| load_dir(dir, files, true))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Vec<_>>()
+    {
+        modules.push(module);
+        unreadable.extend(errors);
+    }
     let mut next = 0;
     while next < modules.len() {
         for source in local_calls(&modules[next]) {
@@ -333,14 +454,30 @@ pub fn load(paths: &[PathBuf]) -> Result<Workspace, LoadError> {
             let Ok(canonical) = std::fs::canonicalize(&dir) else {
                 continue;
             };
-            if canonical.is_dir() && !modules.iter().any(|m| m.canonical == canonical) {
-                let files = list_dir(&dir)?;
-                modules.push(load_dir(dir, files, false)?);
+            if canonical.is_dir()
+                && modules[next].may_call(&canonical)
+                && !modules.iter().any(|m| m.canonical == canonical)
+            {
+                let files = match list_dir(&dir) {
+                    Ok(files) => files,
+                    Err(e) => {
+                        // Unlisted, the module counts as not there: its caller is incomplete.
+                        modules[next].unreadable = true;
+                        unreadable.push(e);
+                        continue;
+                    }
+                };
+                let (module, errors) = load_dir(dir, files, false);
+                modules.push(module);
+                unreadable.extend(errors);
             }
         }
         next += 1;
     }
-    Ok(Workspace { modules })
+    Ok(Workspace {
+        modules,
+        unreadable,
+    })
 }
 
 /// `terraform.tfvars` sorts before `*.auto.tfvars`; otherwise by file name.

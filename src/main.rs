@@ -177,6 +177,10 @@ struct AwsArgs {
     /// Requests in flight at most.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
+    /// How long one attempt of an AWS call may take; a slower one is retried, up to 5
+    /// attempts in all.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    timeout: std::time::Duration,
 }
 
 impl AwsArgs {
@@ -189,6 +193,7 @@ impl AwsArgs {
                 assume_role: self.assume_role,
                 role_template: self.role_template,
                 concurrency: usize::from(self.concurrency),
+                attempt_timeout: self.timeout,
             },
             grants,
             state,
@@ -595,6 +600,18 @@ fn finish(
     });
     if let Err(code) = args.emit(&text, &report) {
         return code;
+    }
+    if !report.unreadable.is_empty() {
+        for error in &report.unreadable {
+            eprintln!("error: {error}");
+        }
+        return fail(&format!(
+            "{} could not be read; the report above covers the rest, and nothing is reported missing for want of them",
+            match report.unreadable.len() {
+                1 => "1 file or directory".to_string(),
+                n => format!("{n} files or directories"),
+            }
+        ));
     }
     exit_for(&report.findings, args)
 }

@@ -162,6 +162,7 @@ impl Plan {
                 loc,
                 args,
                 missing_dir: false,
+                outside_repository: false,
             });
             let child_planned = planned["child_modules"]
                 .as_array()

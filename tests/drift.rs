@@ -364,7 +364,9 @@ fn unreachable_endpoint_ends_the_run_naming_it() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stdout.is_empty());
     assert!(
-        stderr.starts_with(&format!("error: cannot reach AWS IAM at {url}")),
+        stderr.starts_with(&format!(
+            "error: sts:GetCallerIdentity failed: cannot reach AWS IAM at {url}"
+        )),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -515,4 +517,118 @@ fn shards_split_the_groups_into_disjoint_parts_that_cover_them_all() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`4/3` is not a shard like 2/8"));
+}
+
+/// The faults the proxy injects, each as the first answer to every distinct request.
+fn transient_faults() -> Vec<support::Fault> {
+    use support::Fault;
+    vec![
+        Fault::Error(400, "Throttling"),
+        Fault::Error(500, "InternalFailure"),
+        Fault::Error(503, "ServiceUnavailable"),
+        Fault::Delay(Duration::from_secs(3)),
+        Fault::Drop,
+        Fault::Truncate,
+    ]
+}
+
+/// Every call of the run fails once, in each way IAM and networks fail; with retries the
+/// findings are exactly those of a clean run.
+#[test]
+fn transient_faults_leave_the_findings_unchanged() {
+    let moto = Moto::start();
+    seed_scenario(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let grants = grants_file(dir.path());
+    let drift = |url: &str| {
+        failure(
+            &[
+                "drift",
+                SCENARIO,
+                "--endpoint-url",
+                url,
+                "--grants",
+                &grants,
+                "--format",
+                "json",
+                "--timeout",
+                "1s",
+            ],
+            "testing",
+            "testing",
+        )
+    };
+    let (code, clean, stderr) = drift(&moto.url);
+    assert_eq!(code, 1, "{stderr}");
+    let clean = findings(&serde_json::from_str(&clean).unwrap());
+    assert_eq!(clean.len(), 8, "{clean:?}");
+    std::thread::scope(|scope| {
+        for fault in transient_faults() {
+            let (url, drift, clean) = (&moto.url, &drift, &clean);
+            scope.spawn(move || {
+                let proxy = support::FaultProxy::start(url, support::proxy::once_each(fault));
+                let (code, stdout, stderr) = drift(&proxy.url);
+                assert_eq!(code, 1, "{fault:?}: {stderr}");
+                let got = findings(&serde_json::from_str(&stdout).unwrap());
+                assert_eq!(&got, clean, "{fault:?}");
+                assert!(
+                    proxy.injected() >= 10,
+                    "{fault:?}: {} faults",
+                    proxy.injected()
+                );
+            });
+        }
+    });
+}
+
+/// A read that keeps failing ends the run with 2 and names the call; no finding is
+/// reported, so nothing is called missing or unexpected because it could not be read.
+#[test]
+fn persistent_faults_end_the_run_naming_the_call() {
+    use support::Fault;
+    let moto = Moto::start();
+    seed_scenario(&moto);
+    let cases = [
+        ("GetGroup", Fault::Error(500, "InternalFailure")),
+        ("GetGroup", Fault::Error(400, "Throttling")),
+        ("ListGroups", Fault::Drop),
+        ("ListAttachedGroupPolicies", Fault::Truncate),
+        ("GetRole", Fault::Delay(Duration::from_secs(3))),
+    ];
+    std::thread::scope(|scope| {
+        for (action, fault) in cases {
+            let url = moto.url.clone();
+            scope.spawn(move || {
+                let needle = format!("Action={action}&");
+                let proxy = support::FaultProxy::start(&url, move |body| {
+                    body.contains(&needle).then_some(fault)
+                });
+                let (code, stdout, stderr) = failure(
+                    &[
+                        "drift",
+                        SCENARIO,
+                        "--endpoint-url",
+                        &proxy.url,
+                        "--format",
+                        "json",
+                        "--timeout",
+                        "1s",
+                    ],
+                    "testing",
+                    "testing",
+                );
+                assert_eq!(code, 2, "{action} {fault:?}: {stdout}{stderr}");
+                assert!(stdout.is_empty(), "{action} {fault:?}: {stdout}");
+                assert!(
+                    stderr.contains(&format!("iam:{action} failed")),
+                    "{action} {fault:?}: {stderr}"
+                );
+                assert!(
+                    proxy.injected() >= 5,
+                    "{action}: retried {} times",
+                    proxy.injected()
+                );
+            });
+        }
+    });
 }

@@ -57,10 +57,12 @@ impl<'m> Decl<'m> {
     }
 }
 
-/// Everything a module declares, by name. The first declaration wins, as Terraform rejects
-/// duplicates anyway.
+/// Everything a module declares, by name. The first declaration wins; Terraform rejects
+/// the configuration, and the `duplicate-declaration` rule reports the others.
 #[derive(Default)]
 pub struct Decls<'m> {
+    /// Declarations of a name already declared: (address, where, where first).
+    pub duplicates: Vec<(String, Loc, Loc)>,
     pub variables: IndexMap<String, Decl<'m>>,
     pub locals: IndexMap<String, (&'m Arc<SourceFile>, &'m Attribute)>,
     /// `type.name`
@@ -84,22 +86,39 @@ impl<'m> Decls<'m> {
                 let label = |i: usize| block.labels.get(i).map(|l| l.as_str().to_string());
                 match (block.ident.as_str(), label(0), label(1)) {
                     ("variable", Some(name), _) => {
-                        decls.variables.entry(name).or_insert(decl);
+                        declare(
+                            &mut decls.variables,
+                            "var.",
+                            name,
+                            decl,
+                            &mut decls.duplicates,
+                        );
                     }
                     ("resource", Some(kind), Some(name)) => {
-                        decls
-                            .resources
-                            .entry(format!("{kind}.{name}"))
-                            .or_insert(decl);
+                        let key = format!("{kind}.{name}");
+                        declare(&mut decls.resources, "", key, decl, &mut decls.duplicates);
                     }
                     ("data", Some(kind), Some(name)) => {
-                        decls.data.entry(format!("{kind}.{name}")).or_insert(decl);
+                        let key = format!("{kind}.{name}");
+                        declare(&mut decls.data, "data.", key, decl, &mut decls.duplicates);
                     }
                     ("module", Some(name), _) => {
-                        decls.modules.entry(name).or_insert(decl);
+                        declare(
+                            &mut decls.modules,
+                            "module.",
+                            name,
+                            decl,
+                            &mut decls.duplicates,
+                        );
                     }
                     ("output", Some(name), _) => {
-                        decls.outputs.entry(name).or_insert(decl);
+                        declare(
+                            &mut decls.outputs,
+                            "output.",
+                            name,
+                            decl,
+                            &mut decls.duplicates,
+                        );
                     }
                     // A `check` block may declare a data source scoped to its assertions.
                     ("check", _, _) => {
@@ -109,19 +128,25 @@ impl<'m> Decls<'m> {
                                     file: &file.source,
                                     block: inner,
                                 };
-                                decls
-                                    .data
-                                    .entry(format!("{}.{}", kind.as_str(), name.as_str()))
-                                    .or_insert(decl);
+                                let key = format!("{}.{}", kind.as_str(), name.as_str());
+                                declare(&mut decls.data, "data.", key, decl, &mut decls.duplicates);
                             }
                         }
                     }
                     ("locals", _, _) => {
                         for attr in block.body.attributes() {
-                            decls
-                                .locals
-                                .entry(attr.key.as_str().to_string())
-                                .or_insert((&file.source, attr));
+                            let name = attr.key.as_str();
+                            let loc = Loc::of(&file.source, attr.key.span());
+                            match decls.locals.get(name) {
+                                Some((first_file, first)) => decls.duplicates.push((
+                                    format!("local.{name}"),
+                                    loc,
+                                    Loc::of(first_file, first.key.span()),
+                                )),
+                                None => {
+                                    decls.locals.insert(name.to_string(), (&file.source, attr));
+                                }
+                            }
                         }
                     }
                     _ => {}
@@ -129,6 +154,27 @@ impl<'m> Decls<'m> {
             }
         }
         decls
+    }
+}
+
+/// Records `decl` under `key` unless the name is taken, in which case it is a duplicate,
+/// reported by the address `{prefix}{key}`.
+fn declare<'m>(
+    map: &mut IndexMap<String, Decl<'m>>,
+    prefix: &str,
+    key: String,
+    decl: Decl<'m>,
+    duplicates: &mut Vec<(String, Loc, Loc)>,
+) {
+    match map.get(&key) {
+        Some(first) => duplicates.push((
+            format!("{prefix}{key}"),
+            decl.header_loc(),
+            first.header_loc(),
+        )),
+        None => {
+            map.insert(key, decl);
+        }
     }
 }
 
@@ -214,7 +260,8 @@ enum Slot<T> {
 }
 
 /// A reference cycle found while evaluating: locals that depend on themselves, a module
-/// that calls itself, a module input that needs the module's own output.
+/// that calls itself, a module input that needs the module's own output; or a chain of
+/// references too long to follow.
 #[derive(Clone, Debug)]
 pub struct Cycle {
     pub loc: Loc,
@@ -454,6 +501,7 @@ impl<'w> Scope<'w> {
             };
         }
         if !self.enter() {
+            self.record_too_deep(decl.header_loc(), address);
             return None;
         }
         self.resources
@@ -586,6 +634,7 @@ impl<'w> Scope<'w> {
             None => {}
         }
         if !self.enter() {
+            self.record_too_deep(call_loc, &format!("module.{name}"));
             return None;
         }
         self.children
@@ -649,6 +698,13 @@ impl<'w> Scope<'w> {
             }),
             || Value::unknown(Source::ModuleOutput(address.clone())),
         )
+    }
+
+    fn record_too_deep(&self, loc: Loc, what: &str) {
+        self.record_cycle(
+            loc,
+            format!("`{what}` is reached through more than {MAX_REFERENCE_DEPTH} references in a row; symguard stops following the chain there, so what depends on it is unknown"),
+        );
     }
 
     fn record_cycle(&self, loc: Loc, message: String) {
@@ -746,6 +802,14 @@ impl<'w> Scope<'w> {
         *self.depth.borrow_mut() -= 1;
     }
 
+    /// Evaluates every local, referenced or not, as Terraform does: a cycle among unused
+    /// locals still stops `terraform plan`.
+    pub fn evaluate_locals(&self) {
+        for name in self.decls.locals.keys() {
+            self.local(name);
+        }
+    }
+
     fn local(&self, name: &str) -> Value {
         let Some((file, attr)) = self.decls.locals.get(name) else {
             return Value::unknown(Source::Undeclared(format!("local.{name}")));
@@ -763,6 +827,7 @@ impl<'w> Scope<'w> {
             return Value::unknown(Source::Cycle(format!("local.{name}")));
         }
         if !self.enter() {
+            self.record_too_deep(Loc::of(file, attr.span()), &format!("local.{name}"));
             return Value::unknown(Source::Cycle(format!("local.{name}")));
         }
         self.locals

@@ -30,6 +30,8 @@ pub struct Connection {
     pub role_template: Option<String>,
     /// Requests in flight at most (`--concurrency`).
     pub concurrency: usize,
+    /// How long one attempt of a call may take before it is retried (`--timeout`).
+    pub attempt_timeout: Duration,
 }
 
 /// Why live state could not be read. Each is one sentence for the user; the run stops
@@ -38,6 +40,7 @@ pub struct Connection {
 pub enum LiveError {
     Credentials(String),
     Unreachable {
+        action: &'static str,
         endpoint: String,
         detail: String,
     },
@@ -58,7 +61,11 @@ impl fmt::Display for LiveError {
                 f,
                 "no usable AWS credentials ({detail}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --profile"
             ),
-            LiveError::Unreachable { endpoint, detail } => write!(f, "cannot reach AWS IAM at {endpoint}: {detail}"),
+            LiveError::Unreachable {
+                action,
+                endpoint,
+                detail,
+            } => write!(f, "{action} failed: cannot reach AWS IAM at {endpoint}: {detail}"),
             LiveError::AccessDenied { action, detail } => write!(
                 f,
                 "access denied: the credentials may not call {action} ({detail}); grant it as in the README's drift policy"
@@ -88,7 +95,7 @@ impl Session {
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .operation_attempt_timeout(connection.attempt_timeout)
                     .build(),
             );
         if let Some(profile) = &connection.profile {
@@ -605,6 +612,7 @@ where
     };
     if unreachable {
         return LiveError::Unreachable {
+            action,
             endpoint: endpoint.to_string(),
             detail: DisplayErrorContext(&error).to_string(),
         };

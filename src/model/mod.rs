@@ -32,6 +32,8 @@ pub struct ModuleCall {
     pub args: Body,
     /// A local `source` that names no directory.
     pub missing_dir: bool,
+    /// A local `source` that leaves the git work tree the caller is in (not read).
+    pub outside_repository: bool,
 }
 
 impl ModuleCall {
@@ -171,17 +173,24 @@ impl<'w> Model<'w> {
         }
         for (name, decl) in &decls.modules {
             let args = scope.module_args(decl);
-            let missing_dir = args
+            let local_dir = args
                 .attr("source")
                 .and_then(|a| a.value.as_str())
                 .and_then(local_source)
-                .is_some_and(|source| workspace.called_module(scope.module, source).is_none());
+                .filter(|source| workspace.called_module(scope.module, source).is_none())
+                .map(|source| std::fs::canonicalize(scope.module.dir.join(source)));
+            let (missing_dir, outside_repository) = match local_dir {
+                Some(Ok(dir)) if !scope.module.may_call(&dir) => (false, true),
+                Some(_) => (true, false),
+                None => (false, false),
+            };
             self.calls.push(ModuleCall {
                 name: name.clone(),
                 address: format!("{}module.{name}", scope.prefix),
                 loc: decl.header_loc(),
                 args,
                 missing_dir,
+                outside_repository,
             });
             if let Some(instances) = scope.module_instances(name) {
                 for child in &instances.instances {
@@ -189,6 +198,7 @@ impl<'w> Model<'w> {
                 }
             }
         }
+        scope.evaluate_locals();
         self.cycles.extend(scope.cycles.borrow().iter().cloned());
     }
 

@@ -63,14 +63,35 @@ impl Cause {
     }
 }
 
+/// The one place that decides whether remediation may take a member out of a group: a
+/// target declares the group, the live group lies inside that target's connector scope (a
+/// group the connector cannot manage is not Sym's to clean up), and neither an `[[allow]]`
+/// entry nor an active grant covers the user, whatever the case of the name (IAM user names
+/// are unique regardless of case). Every removal of a plan has passed it.
+pub fn may_remove(cx: &DriftContext, member: &Unexpected) -> bool {
+    let Unexpected {
+        declared,
+        group,
+        user,
+    } = member;
+    let declared_by_a_target = cx.declared.iter().any(|d| d.name == declared.name);
+    let in_connector_scope = declared.scope().is_none_or(|scope| {
+        scope
+            .iter()
+            .any(|pattern| pattern.matches(Some(&group.path), &declared.name))
+    });
+    declared_by_a_target && in_connector_scope && !cx.allowed(user, &declared.name)
+}
+
 /// The removals of one root and the findings behind them. Only `drift-unexpected-member`
-/// becomes a removal, and only when the root's configuration does not turn it off.
+/// becomes a removal, only when the root's configuration does not turn it off, and only
+/// when `may_remove` agrees.
 pub fn removals(cx: &DriftContext) -> Vec<(Removal, Finding)> {
     let mut findings = Vec::new();
     let mut members: Vec<Unexpected> = Vec::new();
     cx.config
         .run_rule(unexpected_member::RULE.name, &mut findings, |out| {
-            for member in unexpected_member::unexpected(cx) {
+            for member in unexpected_member::unexpected(cx).filter(|m| may_remove(cx, m)) {
                 out.push(unexpected_member::finding(cx, &member));
                 members.push(member);
             }

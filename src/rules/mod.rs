@@ -27,6 +27,7 @@ macro_rules! fixture_test {
 mod connector_scope;
 mod connector_source;
 mod deescalation;
+mod duplicate_declaration;
 mod duplicate_name;
 mod duration_value;
 mod evaluation_cycle;
@@ -91,6 +92,7 @@ pub const CATALOGUE: &[&Rule] = &[
     &hcl_syntax::RULE,
     &unresolved_reference::RULE,
     &evaluation_cycle::RULE,
+    &duplicate_declaration::RULE,
     &duplicate_name::RULE,
     &strategy_integration::RULE,
     &strategy_target_type::RULE,

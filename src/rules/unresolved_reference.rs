@@ -21,10 +21,28 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     if !cx.model.is_complete() {
         return;
     }
-    for call in cx.model.calls.iter().filter(|c| c.missing_dir) {
+    for call in &cx.model.calls {
         let Some(source) = call.args.attr("source") else {
             continue;
         };
+        if call.outside_repository {
+            out.push(
+                cx.finding(
+                    &RULE,
+                    source.expr_loc.clone(),
+                    format!(
+                        "the source of `{}` is outside the repository; symguard does not read it",
+                        call.address
+                    ),
+                )
+                .label("outside the repository")
+                .resource(&call.address)
+                .help("keep local modules inside the repository, or publish the module and use a registry source"),
+            );
+        }
+        if !call.missing_dir {
+            continue;
+        }
         out.push(
             cx.finding(
                 &RULE,

@@ -3,6 +3,12 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod pipeline;
+pub mod proxy;
+
+#[allow(unused_imports)] // not every test binary injects faults
+pub use proxy::{Fault, FaultProxy};
+
 use aws_sdk_iam::Client;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -299,87 +305,4 @@ pub fn symguard(key: &str, secret: &str) -> assert_cmd::Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("NO_COLOR", "1");
     cmd
-}
-
-/// A loopback proxy in front of moto that answers some requests itself, to inject the
-/// failures a real IAM gives (a denial on one group, say) and pass everything else on.
-pub struct FaultProxy {
-    pub url: String,
-}
-
-/// Decides from a request's form body whether to answer it with (status, error code)
-/// instead of passing it on.
-pub type Fault = fn(&str) -> Option<(u16, &'static str)>;
-
-impl FaultProxy {
-    pub fn start(upstream: &str, fault: Fault) -> FaultProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let upstream = upstream.trim_start_matches("http://").to_string();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let upstream = upstream.clone();
-                std::thread::spawn(move || {
-                    let _ = proxy_one(client, &upstream, fault);
-                });
-            }
-        });
-        FaultProxy { url }
-    }
-}
-
-/// One request per connection: the answer says `Connection: close`.
-fn proxy_one(mut client: TcpStream, upstream: &str, fault: Fault) -> std::io::Result<()> {
-    use std::io::{Read, Write};
-    let mut request = Vec::new();
-    let mut buf = [0u8; 8192];
-    let head_end = loop {
-        let n = client.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        request.extend_from_slice(&buf[..n]);
-        if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&request[..head_end]).to_string();
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse().ok())?
-        })
-        .unwrap_or(0);
-    while request.len() < head_end + length {
-        let n = client.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        request.extend_from_slice(&buf[..n]);
-    }
-    let body = String::from_utf8_lossy(&request[head_end..]).to_string();
-    if let Some((status, code)) = fault(&body) {
-        let xml = format!(
-            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected by the test proxy</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
-        );
-        write!(
-            client,
-            "HTTP/1.1 {status} Injected\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
-            xml.len()
-        )?;
-        return Ok(());
-    }
-    let mut server = TcpStream::connect(upstream)?;
-    let head = head
-        .lines()
-        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:") && !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\r\n");
-    write!(server, "{head}\r\nConnection: close\r\n\r\n")?;
-    server.write_all(&request[head_end..])?;
-    let mut answer = Vec::new();
-    server.read_to_end(&mut answer)?;
-    client.write_all(&answer)
 }
