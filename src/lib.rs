@@ -18,6 +18,7 @@ pub mod provider;
 pub mod remediate;
 pub mod report;
 pub mod rules;
+pub mod secrets;
 pub mod source;
 pub mod suppress;
 
@@ -272,6 +273,8 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
     let findings: Vec<Finding> = results.into_iter().flat_map(|(f, _)| f).collect();
     let ran: Vec<&str> = rules::CATALOGUE.iter().map(|r| r.name).collect();
     let mut findings = suppressed(&workspace, findings, options, &ran)?;
+    let secrets = secrets_of(&workspace, &inputs);
+    findings.iter_mut().for_each(|f| secrets.redact_finding(f));
     finding::sort_and_dedup(&mut findings);
     Ok(CheckReport {
         findings,
@@ -279,6 +282,41 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
         resources,
         unreadable: workspace.unreadable,
     })
+}
+
+/// The secret values of the configuration and of the values given to its sensitive
+/// variables, to scrub from messages (see `secrets`).
+fn secrets_of(workspace: &load::Workspace, inputs: &Inputs) -> secrets::Secrets {
+    let sensitive: std::collections::BTreeSet<&str> = workspace
+        .modules
+        .iter()
+        .flat_map(|m| m.sensitive_variables.iter().map(String::as_str))
+        .collect();
+    let mut values: Vec<String> = workspace
+        .modules
+        .iter()
+        .flat_map(|m| m.secret_values.iter().cloned())
+        .collect();
+    for (name, value) in &inputs.env {
+        if sensitive.contains(name.trim_start_matches("TF_VAR_")) {
+            values.push(value.clone());
+        }
+    }
+    for arg in &inputs.args {
+        match arg {
+            VarArg::Assign(name, value) if sensitive.contains(name.as_str()) => {
+                values.push(value.clone());
+            }
+            VarArg::File(file) => {
+                if let Ok(body) = &file.body {
+                    let names = sensitive.iter().map(|s| s.to_string()).collect();
+                    values.extend(secrets::find(body, &names).1);
+                }
+            }
+            VarArg::Assign(..) => {}
+        }
+    }
+    secrets::Secrets::new(values)
 }
 
 /// The policies of `--policy` and of the configurations' `[policy] paths`, parsed once;
@@ -310,6 +348,7 @@ fn policy_input(model: &model::Model, root: &str, config: &config::Config) -> se
 pub fn model_documents(options: &CheckOptions) -> Result<Vec<serde_json::Value>, Error> {
     let workspace = load::load(&options.paths)?.complete()?;
     let inputs = inputs(options)?;
+    let secrets = secrets_of(&workspace, &inputs);
     let mut resolver = ConfigResolver::new(options.config.as_deref())?;
     workspace
         .roots()
@@ -317,11 +356,9 @@ pub fn model_documents(options: &CheckOptions) -> Result<Vec<serde_json::Value>,
         .map(|root| {
             let config = resolver.for_dir(&workspace.modules[root].dir)?;
             let model = model::Model::build(&workspace, root, &inputs);
-            Ok(policy_input(
-                &model,
-                &workspace.modules[root].display,
-                &config,
-            ))
+            let mut document = policy_input(&model, &workspace.modules[root].display, &config);
+            secrets.redact_json(&mut document);
+            Ok(document)
         })
         .collect()
 }

@@ -26,6 +26,11 @@ pub struct ModuleDir {
     pub tfvars: Vec<ParsedFile>,
     /// A file of the directory could not be read (see `Workspace::unreadable`).
     pub unreadable: bool,
+    /// Names of the `sensitive = true` variables the directory declares.
+    pub sensitive_variables: std::collections::BTreeSet<String>,
+    /// Literal secret values in the directory's files (see `secrets`), whose source text
+    /// is masked.
+    pub secret_values: Vec<String>,
 }
 
 impl ModuleDir {
@@ -369,9 +374,33 @@ fn load_dir(dir: PathBuf, mut files: Vec<PathBuf>, scanned: bool) -> (ModuleDir,
         .par_iter()
         .map(|p| parse_file(p))
         .partition(Result::is_ok);
-    let parsed = parsed.into_iter().flatten();
+    let mut parsed: Vec<ParsedFile> = parsed.into_iter().flatten().collect();
     let unreadable: Vec<LoadError> = unreadable.into_iter().filter_map(Result::err).collect();
-    let (tfvars, files) = parsed.partition(|f| {
+    let sensitive_variables: std::collections::BTreeSet<String> = parsed
+        .iter()
+        .filter_map(|f| f.body.as_ref().ok())
+        .flat_map(crate::secrets::sensitive_variables)
+        .collect();
+    let mut secret_values = Vec::new();
+    for file in &mut parsed {
+        let spans = match &file.body {
+            Ok(body) => {
+                let (spans, values) = crate::secrets::find(body, &sensitive_variables);
+                secret_values.extend(values);
+                spans
+            }
+            Err(_) => crate::secrets::lines_with_secrets(&file.source.text),
+        };
+        if !spans.is_empty() {
+            let source = &file.source;
+            let masked = crate::secrets::mask(&source.text, &spans);
+            file.source = SourceFile::new(source.display.clone(), source.path.clone(), masked);
+            if let Err(error) = &mut file.body {
+                error.loc = Loc::new(&file.source, error.loc.span.clone());
+            }
+        }
+    }
+    let (tfvars, files) = parsed.into_iter().partition(|f| {
         is_tfvars(
             &f.source
                 .path
@@ -390,6 +419,8 @@ fn load_dir(dir: PathBuf, mut files: Vec<PathBuf>, scanned: bool) -> (ModuleDir,
         files,
         tfvars,
         unreadable: !unreadable.is_empty(),
+        sensitive_variables,
+        secret_values,
     };
     (module, unreadable)
 }

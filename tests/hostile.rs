@@ -343,8 +343,8 @@ fn reference_cycles_between_locals_and_between_modules_are_findings() {
     assert_eq!(run.code, 1);
     let rules = rules_in(&run, "bad/");
     assert!(rules.iter().all(|r| r == "evaluation-cycle"), "{rules:?}");
-    assert!(rules_in(&run, "bad/locals/").len() >= 1);
-    assert!(rules_in(&run, "bad/modules/").len() >= 1);
+    assert!(!rules_in(&run, "bad/locals/").is_empty());
+    assert!(!rules_in(&run, "bad/modules/").is_empty());
 }
 
 #[test]

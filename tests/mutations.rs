@@ -109,7 +109,7 @@ proptest! {
         mutations in prop::collection::vec(mutation(), 1..4),
     ) {
         let inputs = fixture_inputs();
-        let mut input = which.get(&inputs).clone();
+        let mut input = which.get(inputs).clone();
         for m in &mutations {
             apply(&mut input, m, inputs);
         }

@@ -1,0 +1,208 @@
+//! Secrets stay out of every output. A value is secret when the attribute or object key
+//! holding it names one (`secret`, `token`, `password`, `key_id`, `private_key`), when it is
+//! inside a `sym_secret` resource, or when it is the value of a `sensitive = true` variable
+//! (its default, a tfvars entry, `TF_VAR_*` or `--var`).
+//!
+//! Two measures, both applied at load time so that no report, format or model dump can
+//! miss them: the source text reports quote is masked (the value's characters replaced by
+//! `*`, keeping every offset and line), and every literal secret value is collected so that
+//! messages built from evaluated values are scrubbed (`Secrets::redact`).
+
+use hcl_edit::expr::{Expression, ObjectKey};
+use hcl_edit::structure::Body;
+use hcl_edit::Span;
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+const MASK: &str = "(sensitive)";
+
+/// Values shorter than this are not scrubbed from messages: a two-letter "secret" would
+/// blank out ordinary words. Their source text is still masked.
+const MIN_SCRUBBED_LEN: usize = 4;
+
+pub fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["secret", "token", "password", "key_id", "private_key"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+/// The spans of secret values in a parsed file, and the literal values themselves.
+/// `sensitive_variables`: names whose tfvars entries are secret.
+pub fn find(
+    body: &Body,
+    sensitive_variables: &BTreeSet<String>,
+) -> (Vec<Range<usize>>, Vec<String>) {
+    let mut found = Found::default();
+    for attr in body.attributes() {
+        // A tfvars file is a body of attributes named after variables.
+        let secret =
+            is_secret_name(attr.key.as_str()) || sensitive_variables.contains(attr.key.as_str());
+        found.expr(&attr.value, secret);
+    }
+    for block in body.blocks() {
+        let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+        let whole_block_secret =
+            block.ident.as_str() == "resource" && labels.first() == Some(&"sym_secret");
+        let sensitive_variable = block.ident.as_str() == "variable"
+            && block
+                .body
+                .get_attribute("sensitive")
+                .is_some_and(|a| matches!(a.value, Expression::Bool(ref b) if *b.value()));
+        found.body(&block.body, whole_block_secret, sensitive_variable);
+    }
+    (found.spans, found.values)
+}
+
+/// Names of the `sensitive = true` variables a module body declares.
+pub fn sensitive_variables(body: &Body) -> impl Iterator<Item = String> + '_ {
+    body.get_blocks("variable").filter_map(|block| {
+        let sensitive = block
+            .body
+            .get_attribute("sensitive")
+            .is_some_and(|a| matches!(a.value, Expression::Bool(ref b) if *b.value()));
+        sensitive.then(|| block.labels.first().map(|l| l.as_str().to_string()))?
+    })
+}
+
+/// For a file that does not parse: the rest of every line that assigns to a secret-named
+/// key, so that a syntax error's snippet cannot show it.
+pub fn lines_with_secrets(text: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(eq) = line.find('=') {
+            let key = line[..eq].trim().trim_matches('"');
+            if is_secret_name(key) && !key.contains(char::is_whitespace) {
+                let value = eq + 1 + (line[eq + 1..].len() - line[eq + 1..].trim_start().len());
+                spans.push(start + value..start + line.trim_end().len());
+            }
+        }
+        start += line.len();
+    }
+    spans
+}
+
+/// `text` with every span's characters but line breaks replaced by `*`.
+pub fn mask(text: &str, spans: &[Range<usize>]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for span in spans {
+        let end = span.end.min(bytes.len());
+        // Every byte of a character becomes `*`, so the text stays UTF-8 and offsets hold.
+        for byte in &mut bytes[span.start.min(end)..end] {
+            if *byte != b'\n' && *byte != b'\r' {
+                *byte = b'*';
+            }
+        }
+    }
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[derive(Default)]
+struct Found {
+    spans: Vec<Range<usize>>,
+    values: Vec<String>,
+}
+
+impl Found {
+    fn body(&mut self, body: &Body, secret: bool, sensitive_variable: bool) {
+        for attr in body.attributes() {
+            let key = attr.key.as_str();
+            let secret = secret || is_secret_name(key) || (sensitive_variable && key == "default");
+            self.expr(&attr.value, secret);
+        }
+        for block in body.blocks() {
+            self.body(&block.body, secret, false);
+        }
+    }
+
+    fn expr(&mut self, expr: &Expression, secret: bool) {
+        match expr {
+            Expression::Object(object) => {
+                for (key, value) in object.iter() {
+                    let named = match key {
+                        ObjectKey::Ident(ident) => is_secret_name(ident.as_str()),
+                        ObjectKey::Expression(Expression::String(s)) => is_secret_name(s.value()),
+                        ObjectKey::Expression(_) => false,
+                    };
+                    self.expr(value.expr(), secret || named);
+                }
+            }
+            Expression::Array(items) => items.iter().for_each(|e| self.expr(e, secret)),
+            Expression::String(s) if secret => {
+                self.values.push(s.value().to_string());
+                self.spans.extend(expr.span());
+            }
+            Expression::StringTemplate(_)
+            | Expression::HeredocTemplate(_)
+            | Expression::Number(_)
+                if secret =>
+            {
+                self.spans.extend(expr.span());
+                if let Expression::HeredocTemplate(h) = expr {
+                    self.values.extend(
+                        h.template
+                            .to_string()
+                            .lines()
+                            .map(str::trim)
+                            .map(String::from),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Secret values to scrub from messages.
+#[derive(Default)]
+pub struct Secrets {
+    /// Longest first, so that a value containing another is replaced whole.
+    values: Vec<String>,
+}
+
+impl Secrets {
+    pub fn new(values: impl IntoIterator<Item = String>) -> Secrets {
+        let set: BTreeSet<String> = values
+            .into_iter()
+            .filter(|v| v.len() >= MIN_SCRUBBED_LEN)
+            .collect();
+        let mut values: Vec<String> = set.into_iter().collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        Secrets { values }
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for value in &self.values {
+            if text.contains(value.as_str()) {
+                text = text.replace(value.as_str(), MASK);
+            }
+        }
+        text
+    }
+
+    pub fn redact_finding(&self, finding: &mut crate::finding::Finding) {
+        if self.values.is_empty() {
+            return;
+        }
+        finding.message = self.redact(&finding.message);
+        finding.label = self.redact(&finding.label);
+        if let Some(help) = &finding.help {
+            finding.help = Some(self.redact(help));
+        }
+        for related in &mut finding.related {
+            related.message = self.redact(&related.message);
+        }
+    }
+
+    /// Every string in a JSON document, scrubbed.
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => *s = self.redact(s),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.redact_json(v)),
+            _ => {}
+        }
+    }
+}
