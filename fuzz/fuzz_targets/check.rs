@@ -3,6 +3,7 @@
 #![no_main]
 
 #[path = "../../tests/support/pipeline.rs"]
+#[allow(dead_code)] // `join` serves the property test
 mod pipeline;
 
 use libfuzzer_sys::fuzz_target;
