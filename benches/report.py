@@ -1,0 +1,125 @@
+"""Renders benches/run.sh's results as one markdown table, with the issue's targets.
+
+usage: report.py RESULTS
+
+RESULTS has one line per fact: `meta KEY VALUE...` or `result KEY SECONDS PEAK_MIB
+[REQUESTS]`, SECONDS and PEAK_MIB being medians.
+"""
+import sys
+
+meta, results = {}, {}
+for line in open(sys.argv[1]):
+    kind, key, *rest = line.split()
+    if kind == "meta":
+        meta[key] = " ".join(rest)
+    else:
+        results[key] = (float(rest[0]), float(rest[1]), int(rest[2]) if len(rest) > 2 else None)
+
+rows = []
+missed = []
+
+
+def row(name, seconds, mib, baseline, ratio, target="", met=None):
+    """met: None (no target), or a list of (label, bool)."""
+    if met is None:
+        verdict = ""
+    else:
+        verdict = ", ".join(
+            ("yes" if ok else "**no**") + (f" ({label})" if label and len(met) > 1 else "")
+            for label, ok in met
+        )
+        missed.extend(f"{name}: {label or target}" for label, ok in met if not ok)
+    rows.append((name, seconds, mib, baseline, ratio, target, verdict))
+
+
+def secs(s):
+    return f"{s:.3f}" if s < 10 else f"{s:.1f}"
+
+
+def faster(baseline, this):
+    """How many times faster `this` is than `baseline`, as words."""
+    r = baseline / this
+    return f"{r:.2f}x faster" if r >= 1 else f"{1 / r:.2f}x slower"
+
+
+for n in (100, 1000, 5000):
+    if f"check-{n}" not in results:
+        continue
+    s, mib, _ = results[f"check-{n}"]
+    ps, pmib, _ = results[f"parse-{n}"]
+    ratio = s / ps
+    met = [("<= 1.3x parse-only", ratio <= 1.3)]
+    target = "<= 1.3x parse-only"
+    if n == 1000:
+        met = [("< 0.5 s", s < 0.5), ("< 200 MiB", mib < 200)] + met
+        target = "< 0.5 s, < 200 MiB, " + target
+    row(f"check, {n:,} roots", secs(s), f"{mib:.0f}",
+        f"parse-only {secs(ps)} s, {pmib:.0f} MiB", f"{ratio:.2f}x parse-only", target, met)
+
+if "check-1000" in results and "check-5000" in results:
+    r = results["check-5000"][0] / results["check-1000"][0]
+    pr = results["parse-5000"][0] / results["parse-1000"][0]
+    row("check scaling, 5,000 / 1,000 roots", "", "", f"parse-only: {pr:.2f}x",
+        f"{r:.2f}x", "<= 5.5x", [("", r <= 5.5)])
+
+if "cold" in results:
+    s, mib, _ = results["cold"]
+    row(f"check, one small root (examples/aws-iam), median of {meta.get('cold_runs')}",
+        f"{s * 1000:.1f} ms", f"{mib:.0f}", "", "", "< 20 ms", [("", s < 0.020)])
+
+if "checkov-100" in results:
+    s, mib, _ = results["checkov-100"]
+    cs = results["check-100"][0]
+    r = s / cs
+    row("checkov -d, 100 roots", secs(s), f"{mib:.0f}", f"symguard check {secs(cs)} s",
+        f"symguard {r:.0f}x faster", ">= 200x", [("", r >= 200)])
+
+readers = [
+    ("symguard-8", "symguard drift (default --concurrency 8)"),
+    ("symguard-32", "symguard drift --concurrency 32"),
+    ("c7n", "Cloud Custodian (c7n), aws.iam-group"),
+    ("boto3", "boto3, sequential"),
+]
+for where, label, target, need in (
+    ("bare", "bare moto", "no slower than boto3", 1.0),
+    ("proxy", f"+{meta.get('latency_ms')} ms proxy", ">= 5x faster than boto3", 5.0),
+):
+    if f"drift-{where}-boto3" not in results:
+        continue
+    boto3 = results[f"drift-{where}-boto3"][0]
+    for key, name in readers:
+        s, mib, requests = results[f"drift-{where}-{key}"]
+        ratio = faster(boto3, s) if key != "boto3" else "baseline"
+        default = key == "symguard-8"
+        row(f"drift, {label}: {name}, {requests:,} requests", secs(s), f"{mib:.0f}",
+            f"boto3 {secs(boto3)} s" if key != "boto3" else "", ratio,
+            target if default else "", [("", boto3 / s >= need)] if default else None)
+
+print(f"# symguard benchmark, {meta.get('date')}")
+print()
+print(f"- machine: {meta.get('nproc')} cores (nproc), {meta.get('cpu')}; load average "
+      f"{meta.get('load_start')} at the start, {meta.get('load_end')} at the end")
+print(f"- symguard at {meta.get('commit')}, release build")
+runs = int(meta.get("runs", 1))
+print(f"- {f'medians of {runs} runs' if runs > 1 else 'one run each'}; peak = max RSS of the process (MiB); corpora from "
+      f"gen-corpus with {meta.get('targets')} targets per root (2 .tf files per root)")
+if "drift-bare-boto3" in results:
+    print(f"- drift: {int(meta['groups']):,} groups x {meta.get('members')} members on moto "
+          f"{meta.get('moto')}; boto3 {meta.get('boto3')} for both the script and Custodian")
+print()
+header = ("Measurement", "Seconds", "Peak MiB", "Baseline", "Ratio", "Target", "Met")
+print("| " + " | ".join(header) + " |")
+print("|" + "|".join("---" for _ in header) + "|")
+for r in rows:
+    print("| " + " | ".join(r) + " |")
+print()
+if "checkov_summary" in meta:
+    print(f"checkov: {meta['checkov_summary']}")
+bare, proxied = results.get("drift-bare-boto3"), results.get("drift-proxy-boto3")
+if bare and proxied and proxied[2]:
+    added = (proxied[0] - bare[0]) / proxied[2] * 1000
+    print(f"The proxy added {added:.0f} ms per request to sequential boto3 "
+          f"({meta.get('latency_ms')} ms configured).")
+print(f"Targets not met: {', '.join(missed) if missed else 'none'}.")
+print(f"Total wall time of the benchmark: {int(meta['elapsed']) // 60} min "
+      f"{int(meta['elapsed']) % 60} s.")
