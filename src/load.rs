@@ -120,9 +120,9 @@ pub fn display_path(path: &Path) -> String {
 
 /// The Terraform files found under the path arguments, by directory, and what could not
 /// be read on the way.
-struct Discovered {
-    dirs: BTreeMap<PathBuf, Vec<PathBuf>>,
-    unreadable: Vec<LoadError>,
+pub struct Discovered {
+    pub dirs: BTreeMap<PathBuf, Vec<PathBuf>>,
+    pub unreadable: Vec<LoadError>,
 }
 
 /// Finds the Terraform files under `paths`. A file argument stands for its whole directory,
@@ -133,7 +133,7 @@ struct Discovered {
 /// repository (its git work tree, or the path argument outside one); a link that leads
 /// elsewhere, or nowhere, is a file that cannot be read, so that a pull request cannot make
 /// symguard print another file of the machine it runs on.
-fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
+pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
     let mut dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut unreadable = Vec::new();
     let mut seen = HashSet::new();
@@ -151,11 +151,11 @@ fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
         } else {
             (arg.clone(), None)
         };
-        let boundary = std::fs::canonicalize(&root).map_err(|e| LoadError::Io {
+        let canonical_root = std::fs::canonicalize(&root).map_err(|e| LoadError::Io {
             path: root.clone(),
             error: e.to_string(),
         })?;
-        let boundary = repository_of(&boundary).unwrap_or(boundary);
+        let boundary = repository_of(&canonical_root).unwrap_or(canonical_root.clone());
         let walker = ignore::WalkBuilder::new(&root)
             .max_depth(depth)
             .require_git(false)
@@ -201,7 +201,13 @@ fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
                     }
                 }
             }
-            let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            // Overlapping arguments reach a file twice. The walk follows no directory link,
+            // so below the canonical root a plain file's path is already canonical: one
+            // canonicalize per argument instead of one per file.
+            let key = match (file_type.is_symlink(), path.strip_prefix(&root)) {
+                (false, Ok(relative)) => canonical_root.join(relative),
+                _ => std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
+            };
             if seen.insert(key) {
                 let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
                 dirs.entry(dir).or_default().push(path);

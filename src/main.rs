@@ -8,6 +8,9 @@ use symguard::live::aws::Connection;
 use symguard::report::{github, human, json, junit, markdown, sarif};
 use symguard::{remediate, CheckOptions, CheckReport, LiveOptions, VarOption};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Policy-as-code validator and drift checker for Sym's AWS IAM access configuration.
 #[derive(Parser)]
 #[command(version, about)]
