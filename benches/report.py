@@ -53,7 +53,8 @@ for n in (100, 1000, 5000):
     if n == 1000:
         met = [("< 0.5 s", s < 0.5), ("< 200 MiB", mib < 200)] + met
         target = "< 0.5 s, < 200 MiB, " + target
-    row(f"check, {n:,} roots", secs(s), f"{mib:.0f}",
+    files, size = meta[f"corpus_{n}"].split()
+    row(f"check, {n:,} roots ({int(files):,} files, {int(size) / 1e6:.1f} MB)", secs(s), f"{mib:.0f}",
         f"parse-only {secs(ps)} s, {pmib:.0f} MiB", f"{ratio:.2f}x parse-only", target, met)
 
 if "check-1000" in results and "check-5000" in results:
@@ -102,7 +103,7 @@ print(f"- machine: {meta.get('nproc')} cores (nproc), {meta.get('cpu')}; load av
 print(f"- symguard at {meta.get('commit')}, release build")
 runs = int(meta.get("runs", 1))
 print(f"- {f'medians of {runs} runs' if runs > 1 else 'one run each'}; peak = max RSS of the process (MiB); corpora from "
-      f"gen-corpus with {meta.get('targets')} targets per root (2 .tf files per root)")
+      f"gen-corpus with {meta.get('targets')} targets per root (7 files per root, 6 of them .tf)")
 if "drift-bare-boto3" in results:
     print(f"- drift: {int(meta['groups']):,} groups x {meta.get('members')} members on moto "
           f"{meta.get('moto')}; boto3 {meta.get('boto3')} for both the script and Custodian")

@@ -1,7 +1,8 @@
 //! Writes a realistic Sym monorepo for benchmarks: N roots, each a complete AWS IAM setup
 //! (runtime and IAM connectors, a permission_context integration, K IAM groups with an
 //! inline policy document and a managed policy attachment, K targets, a strategy, a flow
-//! with prompt fields, its impl.py), with defects seeded at a known rate.
+//! with prompt fields, its impl.py) in seven files, with defects seeded at a known rate.
+//! With the default K = 8, 1,000 roots are 7,000 files and about 9 MB.
 //!
 //! usage: cargo run --release --example gen-corpus -- OUT --roots N --targets K
 //!            [--defect-rate R] [--seed S]
@@ -47,7 +48,7 @@ impl Random {
 }
 
 /// Each root's `main.tf` and `impl.py` are the shipped example's (a clean configuration),
-/// with the root's own environment name.
+/// with the root's own environment name; its `terraform` block goes in `versions.tf`.
 const MAIN_TF: &str = include_str!("aws-iam/main.tf");
 const IMPL_PY: &str = include_str!("aws-iam/impl.py");
 
@@ -58,29 +59,38 @@ const DEFECTS: [&str; 3] = ["prompt-field-type", "deescalation", "connector-scop
 pub fn generate(out: &Path, corpus: &Corpus) -> std::io::Result<Vec<Seeded>> {
     let mut random = Random(corpus.seed.max(1));
     let mut seeded = Vec::new();
+    let split = MAIN_TF.find("provider \"aws\"").unwrap_or(0);
+    let (versions_tf, main_tf) = MAIN_TF.split_at(split);
     for root in 0..corpus.roots {
         let name = format!("team-{root:05}");
         let dir = out.join(&name);
         fs::create_dir_all(&dir)?;
-        fs::write(
-            dir.join("main.tf"),
-            MAIN_TF.replace(
-                "environment_name = \"main\"",
-                &format!("environment_name = \"{name}\""),
-            ),
-        )?;
-        fs::write(dir.join("impl.py"), IMPL_PY)?;
+        let main_tf = main_tf.replace(
+            "environment_name = \"main\"",
+            &format!("environment_name = \"{name}\""),
+        );
         let defective = corpus.defect_rate > 0.0 && random.chance(corpus.defect_rate);
         let defect = defective.then(|| DEFECTS[(random.next() % DEFECTS.len() as u64) as usize]);
-        let (text, line) = iam_tf(corpus.targets, defect);
-        let file = dir.join("iam.tf");
-        fs::write(&file, text)?;
-        if let (Some(rule), Some(line)) = (defect, line) {
-            seeded.push(Seeded {
-                rule,
-                file: file.display().to_string(),
-                line,
-            });
+        // Seven files, as a root is commonly laid out; each seeded defect is in one of them.
+        let files = [
+            ("versions.tf", (versions_tf.to_string(), None)),
+            ("main.tf", (main_tf, None)),
+            ("connectors.tf", (CONNECTORS_TF.to_string(), None)),
+            ("groups.tf", (groups_tf(corpus.targets, defect), None)),
+            ("targets.tf", targets_tf(corpus.targets, defect)),
+            ("flow.tf", flow_tf(corpus.targets, defect)),
+            ("impl.py", (IMPL_PY.to_string(), None)),
+        ];
+        for (file_name, (text, line)) in files {
+            let file = dir.join(file_name);
+            fs::write(&file, text)?;
+            if let (Some(rule), Some(line)) = (defect, line) {
+                seeded.push(Seeded {
+                    rule,
+                    file: file.display().to_string(),
+                    line,
+                });
+            }
         }
     }
     seeded.sort();
@@ -100,10 +110,12 @@ pub fn generate(out: &Path, corpus: &Corpus) -> std::io::Result<Vec<Seeded>> {
     Ok(seeded)
 }
 
-/// The IAM side of one root, and the line of its seeded defect.
-fn iam_tf(targets: usize, defect: Option<&str>) -> (String, Option<usize>) {
-    let mut tf = String::from(
-        r#"module "iam_connector" {
+/// The line the next text appended to `tf` starts on.
+fn next_line(tf: &str) -> usize {
+    tf.lines().count() + 1
+}
+
+const CONNECTORS_TF: &str = r#"module "iam_connector" {
   source  = "symopsio/iam-connector/aws"
   version = ">= 2.0.0"
 
@@ -117,10 +129,12 @@ resource "sym_integration" "iam_context" {
   external_id = module.iam_connector.settings.account_id
   settings    = module.iam_connector.settings
 }
-"#,
-    );
-    let mut defect_line = None;
-    let line = |tf: &str| tf.lines().count() + 1;
+"#;
+
+/// K IAM groups, each with an inline policy document and a managed policy attachment. The
+/// `connector-scope` defect puts the first outside the connector's `/sym/` path.
+fn groups_tf(targets: usize, defect: Option<&str>) -> String {
+    let mut tf = String::new();
     for t in 0..targets {
         let path = if t == 0 && defect == Some("connector-scope") {
             "/other/"
@@ -129,8 +143,7 @@ resource "sym_integration" "iam_context" {
         };
         let _ = write!(
             tf,
-            r#"
-resource "aws_iam_group" "g{t}" {{
+            r#"resource "aws_iam_group" "g{t}" {{
   name = "group-{t}"
   path = "{path}"
 }}
@@ -153,7 +166,20 @@ resource "aws_iam_group_policy_attachment" "g{t}" {{
   policy_arn = "arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"
 }}
 
-resource "sym_target" "t{t}" {{
+"#
+        );
+    }
+    tf
+}
+
+/// K targets, one per group; `connector-scope` is reported where the first names its group.
+fn targets_tf(targets: usize, defect: Option<&str>) -> (String, Option<usize>) {
+    let mut tf = String::new();
+    let mut defect_line = None;
+    for t in 0..targets {
+        let _ = write!(
+            tf,
+            r#"resource "sym_target" "t{t}" {{
   type  = "aws_iam_group"
   name  = "group-{t}"
   label = "Group {t}"
@@ -162,23 +188,28 @@ resource "sym_target" "t{t}" {{
 "#
         );
         if t == 0 && defect == Some("connector-scope") {
-            defect_line = Some(line(&tf));
+            defect_line = Some(next_line(&tf));
         }
         let _ = write!(
             tf,
             r#"    iam_group = aws_iam_group.g{t}.name
   }}
 }}
+
 "#
         );
     }
+    (tf, defect_line)
+}
+
+/// The strategy over the targets and the flow, with its prompt fields.
+fn flow_tf(targets: usize, defect: Option<&str>) -> (String, Option<usize>) {
     let listed: Vec<String> = (0..targets)
         .map(|t| format!("sym_target.t{t}.id"))
         .collect();
-    let _ = write!(
-        tf,
-        r#"
-resource "sym_strategy" "aws_iam" {{
+    let mut defect_line = None;
+    let mut tf = format!(
+        r#"resource "sym_strategy" "aws_iam" {{
   type           = "aws_iam"
   name           = "${{local.environment_name}}-aws-iam"
   integration_id = sym_integration.iam_context.id
@@ -197,7 +228,7 @@ resource "sym_flow" "this" {{
         listed.join(", ")
     );
     if defect == Some("deescalation") {
-        defect_line = Some(line(&tf));
+        defect_line = Some(next_line(&tf));
         tf += "    schedule_deescalation = false\n";
     }
     tf += r#"
@@ -206,7 +237,7 @@ resource "sym_flow" "this" {{
       label    = "Why do you need access?"
 "#;
     if defect == Some("prompt-field-type") {
-        defect_line = Some(line(&tf));
+        defect_line = Some(next_line(&tf));
         tf += "      type     = \"text\"\n";
     } else {
         tf += "      type     = \"string\"\n";
@@ -250,7 +281,7 @@ fn main() {
     };
     let corpus = Corpus {
         roots: parse("--roots", "100") as usize,
-        targets: parse("--targets", "5") as usize,
+        targets: parse("--targets", "8") as usize,
         defect_rate: parse("--defect-rate", "0"),
         seed: parse("--seed", "1") as u64,
     };

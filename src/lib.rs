@@ -119,11 +119,10 @@ fn suppressed(
     if options.no_ignore {
         return Ok(findings);
     }
-    let suppressions: Vec<suppress::Suppression> = workspace
+    let suppressions: Vec<&suppress::Suppression> = workspace
         .modules
         .iter()
-        .flat_map(|m| m.all_files())
-        .flat_map(suppress::collect)
+        .flat_map(|m| &m.suppressions)
         .collect();
     let (about_suppressions, mut out): (Vec<Finding>, Vec<Finding>) =
         suppress::apply(findings, &suppressions, ran, std::time::SystemTime::now())
@@ -240,30 +239,70 @@ fn workers() -> &'static rayon::ThreadPool {
     })
 }
 
+/// Checks the roots under the paths in two passes, so that memory stays bounded by the
+/// directories in flight rather than the whole tree: a directory that calls no local module
+/// is checked as a root as soon as it is parsed, and its trees freed; when a module call
+/// turns out to name it after all, that result is dropped and it is read again. The
+/// directories with local calls are checked once everything is loaded.
 fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
-    let workspace = load::load(&options.paths)?;
     let inputs = inputs(options)?;
-    let roots = workspace.roots();
+    let discovered = load::discover(&options.paths)?;
     let mut resolver = ConfigResolver::new(options.config.as_deref())?;
-    let configs = roots
+    let configs = discovered
+        .dirs
+        .keys()
+        .map(|dir| Ok((dir.clone(), resolver.for_dir(dir)?)))
+        .collect::<Result<std::collections::HashMap<_, _>, Error>>()?;
+    let policies = load_policies(options, configs.values())?;
+    let check_root = |workspace: &load::Workspace, root: usize, config: &config::Config| {
+        let model = model::Model::build(workspace, root, &inputs);
+        let resources: usize = model.resources.iter().map(|r| r.instances.len()).sum();
+        let mut findings = rules::run(&model, config);
+        if let Some(policies) = &policies {
+            let input = policy_input(&model, &workspace.modules[root].display, config);
+            findings.extend(policies.evaluate(&model, &input));
+        }
+        (findings, resources)
+    };
+    let (mut workspace, mut results) = load::load_visiting(discovered, |module| {
+        let Some(config) = configs.get(&module.dir) else {
+            return (module, None);
+        };
+        let alone = load::Workspace {
+            modules: vec![module],
+            unreadable: Vec::new(),
+        };
+        let result = check_root(&alone, 0, config);
+        let mut module = alone
+            .modules
+            .into_iter()
+            .next()
+            .expect("the module just put in");
+        module.release_trees();
+        (module, Some(result))
+    });
+    for called in workspace.called_modules() {
+        if workspace.modules[called].released {
+            results[called] = None;
+            workspace.reload(called);
+        }
+    }
+    let rest: Vec<usize> = workspace
+        .roots()
+        .into_iter()
+        .filter(|&root| results[root].is_none())
+        .collect();
+    let rest_configs = rest
         .iter()
         .map(|&root| resolver.for_dir(&workspace.modules[root].dir))
         .collect::<Result<Vec<_>, _>>()?;
-    let policies = load_policies(options, &configs)?;
-    let results: Vec<(Vec<Finding>, usize)> = roots
+    let checked: Vec<(Vec<Finding>, usize)> = rest
         .par_iter()
-        .zip(configs)
-        .map(|(&root, config)| {
-            let model = model::Model::build(&workspace, root, &inputs);
-            let resources = model.resources.iter().map(|r| r.instances.len()).sum();
-            let mut findings = rules::run(&model, &config);
-            if let Some(policies) = &policies {
-                let input = policy_input(&model, &workspace.modules[root].display, &config);
-                findings.extend(policies.evaluate(&model, &input));
-            }
-            (findings, resources)
-        })
+        .zip(rest_configs)
+        .map(|(&root, config)| check_root(&workspace, root, &config))
         .collect();
+    let results: Vec<(Vec<Finding>, usize)> =
+        results.into_iter().flatten().chain(checked).collect();
     let files = workspace
         .modules
         .iter()
@@ -328,9 +367,9 @@ fn secrets_of(workspace: &load::Workspace, inputs: &Inputs) -> secrets::Secrets 
 
 /// The policies of `--policy` and of the configurations' `[policy] paths`, parsed once;
 /// `None` when there are none.
-fn load_policies(
+fn load_policies<'c>(
     options: &CheckOptions,
-    configs: &[std::sync::Arc<config::Config>],
+    configs: impl IntoIterator<Item = &'c std::sync::Arc<config::Config>>,
 ) -> Result<Option<policy::Policies>, Error> {
     let mut paths = options.policies.clone();
     for config in configs {

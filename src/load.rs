@@ -31,6 +31,10 @@ pub struct ModuleDir {
     /// Literal secret values in the directory's files (see `secrets`), whose source text
     /// is masked.
     pub secret_values: Vec<String>,
+    /// The `symguard:ignore` comments of its files, read while their trees are at hand.
+    pub suppressions: Vec<crate::suppress::Suppression>,
+    /// Checked and its parse trees freed (`release_trees`): the bodies are empty.
+    pub released: bool,
 }
 
 impl ModuleDir {
@@ -50,6 +54,18 @@ impl ModuleDir {
     /// True when every file parsed, so a missing declaration is really missing.
     pub fn is_complete(&self) -> bool {
         !self.unreadable && self.all_files().all(|f| f.body.is_ok())
+    }
+
+    /// Frees the parse trees of a directory that has been checked: the trees are 25 times
+    /// the size of the source, so a large check holds only those of the directories being
+    /// checked. Sources, syntax errors and suppressions stay for the report.
+    pub fn release_trees(&mut self) {
+        for file in self.files.iter_mut().chain(&mut self.tfvars) {
+            if let Ok(body) = &mut file.body {
+                *body = Body::default();
+            }
+        }
+        self.released = true;
     }
 }
 
@@ -155,7 +171,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
             path: root.clone(),
             error: e.to_string(),
         })?;
-        let boundary = repository_of(&canonical_root).unwrap_or(canonical_root.clone());
+        let boundary = Repositories::default()
+            .of(&canonical_root)
+            .unwrap_or(canonical_root.clone());
         let walker = ignore::WalkBuilder::new(&root)
             .max_depth(depth)
             .require_git(false)
@@ -239,11 +257,32 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
     }
 }
 
-/// The git work tree `dir` (canonical) is in.
-fn repository_of(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
+/// The git work tree of each directory seen in one load: a monorepo's thousands of
+/// directories share a few ancestors, each looked up once.
+#[derive(Default)]
+struct Repositories(std::sync::Mutex<std::collections::HashMap<PathBuf, Option<PathBuf>>>);
+
+impl Repositories {
+    /// The git work tree `dir` (canonical) is in.
+    fn of(&self, dir: &Path) -> Option<PathBuf> {
+        let known = |dir: &Path| {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(dir)
+                .cloned()
+        };
+        if let Some(repository) = known(dir) {
+            return repository;
+        }
+        let repository = match dir.join(".git").exists() {
+            true => Some(dir.to_path_buf()),
+            false => dir.parent().and_then(|parent| self.of(parent)),
+        };
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(dir.to_path_buf(), repository.clone());
+        repository
+    }
 }
 
 /// What the walker could not read, by path.
@@ -317,6 +356,18 @@ impl Workspace {
         }
     }
 
+    /// Reads a released directory again, for a module found to be called after all: its
+    /// caller's evaluation needs the trees.
+    pub fn reload(&mut self, index: usize) {
+        let old = &self.modules[index];
+        let paths = old.all_files().map(|f| f.source.path.clone()).collect();
+        let repositories = Repositories::default();
+        let (mut module, errors) = load_dir(old.dir.clone(), paths, old.scanned, &repositories);
+        module.unreadable |= old.unreadable;
+        self.unreadable.extend(errors);
+        self.modules[index] = module;
+    }
+
     /// The directory a local module call (`source = "./..."` or `"../..."`) names.
     pub fn called_module(&self, caller: &ModuleDir, source: &str) -> Option<usize> {
         let dir = local_source(source)?;
@@ -327,13 +378,9 @@ impl Workspace {
         self.modules.iter().position(|m| m.canonical == canonical)
     }
 
-    /// The modules to check as roots: every scanned directory that no other module calls.
-    /// A module called from a root is checked through that call, with the caller's inputs.
-    /// Directories that call each other with no root above them are roots too, so that
-    /// nothing scanned goes unchecked.
-    pub fn roots(&self) -> Vec<usize> {
-        let calls: Vec<Vec<usize>> = self
-            .modules
+    /// The modules each module calls, by index.
+    fn calls(&self) -> Vec<Vec<usize>> {
+        self.modules
             .iter()
             .map(|m| {
                 local_calls(m)
@@ -341,15 +388,28 @@ impl Workspace {
                     .filter_map(|source| self.called_module(m, source))
                     .collect()
             })
-            .collect();
-        let called = |i: usize| {
-            calls
-                .iter()
-                .enumerate()
-                .any(|(j, c)| j != i && c.contains(&i))
-        };
+            .collect()
+    }
+
+    /// Every module some module calls.
+    pub fn called_modules(&self) -> std::collections::BTreeSet<usize> {
+        self.calls().into_iter().flatten().collect()
+    }
+
+    /// The modules to check as roots: every scanned directory that no other module calls.
+    /// A module called from a root is checked through that call, with the caller's inputs.
+    /// Directories that call each other with no root above them are roots too, so that
+    /// nothing scanned goes unchecked.
+    pub fn roots(&self) -> Vec<usize> {
+        let calls = self.calls();
+        let mut called = vec![false; self.modules.len()];
+        for (caller, callees) in calls.iter().enumerate() {
+            for &callee in callees.iter().filter(|&&callee| callee != caller) {
+                called[callee] = true;
+            }
+        }
         let mut roots: Vec<usize> = (0..self.modules.len())
-            .filter(|&i| self.modules[i].scanned && !called(i))
+            .filter(|&i| self.modules[i].scanned && !called[i])
             .collect();
         loop {
             let mut reached = vec![false; self.modules.len()];
@@ -374,7 +434,12 @@ pub fn local_source(source: &str) -> Option<&str> {
 
 /// Reads and parses the files of one directory; those that cannot be read are returned
 /// beside it.
-fn load_dir(dir: PathBuf, mut files: Vec<PathBuf>, scanned: bool) -> (ModuleDir, Vec<LoadError>) {
+fn load_dir(
+    dir: PathBuf,
+    mut files: Vec<PathBuf>,
+    scanned: bool,
+    repositories: &Repositories,
+) -> (ModuleDir, Vec<LoadError>) {
     files.sort_by_key(|p| tfvars_order(p));
     let (parsed, unreadable): (Vec<_>, Vec<_>) = files
         .par_iter()
@@ -406,6 +471,7 @@ fn load_dir(dir: PathBuf, mut files: Vec<PathBuf>, scanned: bool) -> (ModuleDir,
             }
         }
     }
+    let suppressions = parsed.iter().flat_map(crate::suppress::collect).collect();
     let (tfvars, files) = parsed.into_iter().partition(|f| {
         is_tfvars(
             &f.source
@@ -418,7 +484,7 @@ fn load_dir(dir: PathBuf, mut files: Vec<PathBuf>, scanned: bool) -> (ModuleDir,
     let canonical = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
     let module = ModuleDir {
         display: display_path(&dir),
-        repository: repository_of(&canonical),
+        repository: repositories.of(&canonical),
         canonical,
         scanned,
         dir,
@@ -427,6 +493,8 @@ fn load_dir(dir: PathBuf, mut files: Vec<PathBuf>, scanned: bool) -> (ModuleDir,
         unreadable: !unreadable.is_empty(),
         sensitive_variables,
         secret_values,
+        suppressions,
+        released: false,
     };
     (module, unreadable)
 }
@@ -470,17 +538,39 @@ pub fn local_calls(module: &ModuleDir) -> Vec<String> {
 /// Walks `paths`, parses every Terraform file in parallel, then loads the directories
 /// that local module calls reach outside the paths.
 pub fn load(paths: &[PathBuf]) -> Result<Workspace, LoadError> {
+    let (workspace, _) = load_visiting(discover(paths)?, |module| (module, None::<()>));
+    Ok(workspace)
+}
+
+/// Loads the discovered directories like `load`, and hands each directory under the paths
+/// that calls no local module to `visit` as soon as it is parsed, in parallel: `check`
+/// checks it there as a root and releases its trees. What `visit` returns is given back by
+/// module index (`None` for the modules it did not see).
+pub fn load_visiting<T: Send>(
+    discovered: Discovered,
+    visit: impl Fn(ModuleDir) -> (ModuleDir, Option<T>) + Sync,
+) -> (Workspace, Vec<Option<T>>) {
     let Discovered {
         dirs,
         mut unreadable,
-    } = discover(paths)?;
+    } = discovered;
+    let repositories = Repositories::default();
     let mut modules = Vec::new();
-    for (module, errors) in dirs
+    let mut visited = Vec::new();
+    for (module, errors, seen) in dirs
         .into_par_iter()
-        .map(|(dir, files)| load_dir(dir, files, true))
+        .map(|(dir, files)| {
+            let (module, errors) = load_dir(dir, files, true, &repositories);
+            let (module, seen) = match local_calls(&module).is_empty() {
+                true => visit(module),
+                false => (module, None),
+            };
+            (module, errors, seen)
+        })
         .collect::<Vec<_>>()
     {
         modules.push(module);
+        visited.push(seen);
         unreadable.extend(errors);
     }
     let mut next = 0;
@@ -504,17 +594,19 @@ pub fn load(paths: &[PathBuf]) -> Result<Workspace, LoadError> {
                         continue;
                     }
                 };
-                let (module, errors) = load_dir(dir, files, false);
+                let (module, errors) = load_dir(dir, files, false, &repositories);
                 modules.push(module);
                 unreadable.extend(errors);
             }
         }
         next += 1;
     }
-    Ok(Workspace {
+    visited.resize_with(modules.len(), || None);
+    let workspace = Workspace {
         modules,
         unreadable,
-    })
+    };
+    (workspace, visited)
 }
 
 /// `terraform.tfvars` sorts before `*.auto.tfvars`; otherwise by file name.

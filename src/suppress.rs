@@ -228,7 +228,7 @@ fn next_item_scope(items: &[(usize, usize)], lines: &[&str], line: usize) -> Ran
 /// suppressions: missing reasons, malformed comments and those that silence nothing.
 pub fn apply(
     findings: Vec<Finding>,
-    suppressions: &[Suppression],
+    suppressions: &[&Suppression],
     ran: &[&str],
     now: SystemTime,
 ) -> Vec<Finding> {

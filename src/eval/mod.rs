@@ -251,7 +251,8 @@ pub enum Expansion {
 #[derive(Clone, Debug)]
 pub struct EvaluatedResource {
     pub expansion: Expansion,
-    pub instances: Vec<Instance>,
+    /// Shared: the evaluator's cache and the model hold the same instances.
+    pub instances: Arc<[Instance]>,
 }
 
 enum Slot<T> {
@@ -515,7 +516,7 @@ impl<'w> Scope<'w> {
         });
         let evaluated = EvaluatedResource {
             expansion,
-            instances,
+            instances: instances.into(),
         };
         self.resources
             .borrow_mut()

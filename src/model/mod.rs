@@ -20,7 +20,7 @@ pub struct Resource {
     /// The block header.
     pub loc: Loc,
     pub expansion: Expansion,
-    pub instances: Vec<Instance>,
+    pub instances: std::sync::Arc<[Instance]>,
 }
 
 /// A `module` block.
@@ -151,7 +151,7 @@ impl<'w> Model<'w> {
                 instances,
             } = scope.resource(&key).unwrap_or(EvaluatedResource {
                 expansion: Expansion::Unknown,
-                instances: Vec::new(),
+                instances: std::sync::Arc::from([]),
             });
             let (kind, name) = key
                 .trim_start_matches("data.")

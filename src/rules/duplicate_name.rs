@@ -20,7 +20,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         .iter()
         .filter(|r| r.kind.starts_with("sym_"))
     {
-        for instance in &resource.instances {
+        for instance in resource.instances.iter() {
             let Some(name_attr) = instance.body.attr("name") else {
                 continue;
             };
