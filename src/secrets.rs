@@ -21,10 +21,14 @@ const MASK: &str = "(sensitive)";
 const MIN_SCRUBBED_LEN: usize = 4;
 
 pub fn is_secret_name(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
+    // Asked of every attribute of every file: lowercase a copy only when needed.
+    let lowercase = match name.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => std::borrow::Cow::Owned(name.to_ascii_lowercase()),
+        false => std::borrow::Cow::Borrowed(name),
+    };
     ["secret", "token", "password", "key_id", "private_key"]
         .iter()
-        .any(|word| name.contains(word))
+        .any(|word| lowercase.contains(word))
 }
 
 /// The spans of secret values in a parsed file, and the literal values themselves.
