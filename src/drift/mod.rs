@@ -20,6 +20,7 @@ use crate::live::{AccountState, LiveGroup, LiveState, ReadPlan};
 use crate::model::{value_loc, GroupPattern, Model, ModuleCall, TargetRef};
 use crate::source::Loc;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -220,6 +221,7 @@ impl<'a> DriftContext<'a> {
 
 /// Every `aws_iam_group` target with a known group name, and its connector.
 fn declared_groups<'m>(model: &'m Model<'m>) -> Vec<DeclaredGroup<'m>> {
+    let integrations = target_integrations(model);
     let mut out: Vec<DeclaredGroup> = Vec::new();
     for (_, target) in model.sym("sym_target", "aws_iam_group") {
         let Some(settings) = target.body.attr("settings") else {
@@ -231,7 +233,7 @@ fn declared_groups<'m>(model: &'m Model<'m>) -> Vec<DeclaredGroup<'m>> {
         let Some(name) = group.as_str().filter(|n| !n.is_empty()) else {
             continue;
         };
-        let integration = integration_of_target(model, target);
+        let integration = integrations.get(target.address.as_str()).copied();
         out.push(DeclaredGroup {
             name: name.to_string(),
             target,
@@ -244,22 +246,24 @@ fn declared_groups<'m>(model: &'m Model<'m>) -> Vec<DeclaredGroup<'m>> {
     out
 }
 
-/// The integration of the first `aws_iam` strategy that lists the target.
-fn integration_of_target<'m>(model: &'m Model<'m>, target: &Instance) -> Option<&'m Instance> {
-    model
-        .sym("sym_strategy", "aws_iam")
-        .find_map(|(_, strategy)| {
-            let lists = model
-                .strategy_targets(strategy)
-                .iter()
-                .any(|t| matches!(t, TargetRef::Resource(_, i, _) if i.address == target.address));
-            if !lists {
-                return None;
+/// The integration of each target, by target address: that of the first `aws_iam`
+/// strategy that lists it.
+fn target_integrations<'m>(model: &'m Model<'m>) -> HashMap<&'m str, &'m Instance> {
+    let mut out = HashMap::new();
+    for (_, strategy) in model.sym("sym_strategy", "aws_iam") {
+        let Some(integration_id) = strategy.body.attr("integration_id") else {
+            continue;
+        };
+        let Some((_, integration)) = model.referenced(&integration_id.value) else {
+            continue;
+        };
+        for target in model.strategy_targets(strategy) {
+            if let TargetRef::Resource(_, target, _) = target {
+                out.entry(target.address.as_str()).or_insert(integration);
             }
-            let (_, integration) =
-                model.referenced(&strategy.body.attr("integration_id")?.value)?;
-            Some(integration)
-        })
+        }
+    }
+    out
 }
 
 /// The account a `permission_context` integration names in `external_id`, when it is a

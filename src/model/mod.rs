@@ -106,6 +106,10 @@ pub struct Model<'w> {
     pub data: Vec<Resource>,
     pub calls: Vec<ModuleCall>,
     pub cycles: Vec<Cycle>,
+    /// Instances by address, as (data source, resource index, instance index): built on
+    /// the first lookup, once the model is complete. A strategy's 1,000 targets made the
+    /// linear search quadratic.
+    instance_index: std::sync::OnceLock<std::collections::HashMap<String, (bool, usize, usize)>>,
 }
 
 impl<'w> Model<'w> {
@@ -242,11 +246,27 @@ impl<'w> Model<'w> {
     }
 
     pub fn instance(&self, address: &str) -> Option<(&Resource, &Instance)> {
-        self.resources
-            .iter()
-            .chain(&self.data)
-            .flat_map(|r| r.instances.iter().map(move |i| (r, i)))
-            .find(|(_, i)| i.address == address)
+        let index = self.instance_index.get_or_init(|| {
+            let mut index = std::collections::HashMap::new();
+            for (is_data, resources) in [(false, &self.resources), (true, &self.data)] {
+                for (r, resource) in resources.iter().enumerate() {
+                    for (i, instance) in resource.instances.iter().enumerate() {
+                        // The first declaration wins, as everywhere else.
+                        index
+                            .entry(instance.address.clone())
+                            .or_insert((is_data, r, i));
+                    }
+                }
+            }
+            index
+        });
+        let &(is_data, r, i) = index.get(address)?;
+        let resource = if is_data {
+            &self.data[r]
+        } else {
+            &self.resources[r]
+        };
+        Some((resource, &resource.instances[i]))
     }
 
     /// The `aws_iam_group` instances declared with this name.
