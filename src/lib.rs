@@ -281,9 +281,9 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
         module.release_trees();
         (module, Some(result))
     });
+    // A directory checked (and released) as a root is reloaded when a call names it.
     for called in workspace.called_modules() {
-        if workspace.modules[called].released {
-            results[called] = None;
+        if results[called].take().is_some() {
             workspace.reload(called);
         }
     }

@@ -33,8 +33,6 @@ pub struct ModuleDir {
     pub secret_values: Vec<String>,
     /// The `symguard:ignore` comments of its files, read while their trees are at hand.
     pub suppressions: Vec<crate::suppress::Suppression>,
-    /// Checked and its parse trees freed (`release_trees`): the bodies are empty.
-    pub released: bool,
 }
 
 impl ModuleDir {
@@ -58,14 +56,15 @@ impl ModuleDir {
 
     /// Frees the parse trees of a directory that has been checked: the trees are 25 times
     /// the size of the source, so a large check holds only those of the directories being
-    /// checked. Sources, syntax errors and suppressions stay for the report.
+    /// checked. Sources, syntax errors and suppressions stay for the report; the bodies are
+    /// left empty, so a released directory is `Workspace::reload`ed before it is evaluated
+    /// again.
     pub fn release_trees(&mut self) {
         for file in self.files.iter_mut().chain(&mut self.tfvars) {
             if let Ok(body) = &mut file.body {
                 *body = Body::default();
             }
         }
-        self.released = true;
     }
 }
 
@@ -494,7 +493,6 @@ fn load_dir(
         sensitive_variables,
         secret_values,
         suppressions,
-        released: false,
     };
     (module, unreadable)
 }
