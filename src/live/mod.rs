@@ -4,6 +4,7 @@
 //! `drift --state` runs the same comparison offline on archived evidence.
 
 pub mod aws;
+pub mod membership;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,6 +75,10 @@ pub struct AccountState {
     /// Connector roles and roles the groups may assume, by name.
     pub roles: BTreeMap<String, LiveRole>,
     pub missing_roles: BTreeSet<String>,
+    /// The membership events CloudTrail recorded for the declared groups; `None` when
+    /// provenance was not read (`--cloudtrail off`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<membership::MembershipHistory>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
