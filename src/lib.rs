@@ -21,6 +21,7 @@ pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod suppress;
+pub mod value;
 
 use config::{ConfigError, ConfigResolver};
 use eval::{Inputs, VarArg};

@@ -12,11 +12,11 @@
 pub mod functions;
 #[cfg(test)]
 mod tests;
-pub mod value;
 
 use crate::load::{ModuleDir, Workspace};
 use crate::provider;
 use crate::source::{Loc, SourceFile};
+pub use crate::value::{Kind, Source, Unknown, Value};
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Attribute, Block, Body as SyntaxBody};
 use hcl_edit::template::{Directive, Element, Template};
@@ -27,7 +27,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
-pub use value::{Kind, Source, Unknown, Value};
 
 type Eval = Result<Value, String>;
 
