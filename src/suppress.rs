@@ -15,9 +15,9 @@
 //! (`suppression-reason`); one that silences nothing is reported (`unused-suppression`);
 //! one past its `until` date no longer silences.
 
+use crate::catalogue::RuleInfo;
 use crate::finding::{Finding, Severity};
 use crate::source::{Loc, SourceFile};
-use crate::RuleInfo;
 use hcl_edit::structure::Body;
 use hcl_edit::Span;
 use std::ops::RangeInclusive;
@@ -152,7 +152,7 @@ fn parse(text: &str, loc: Loc, lines: Option<RangeInclusive<usize>>) -> Suppress
     if rules.is_empty() {
         problem = Some("it names no rule".into());
     }
-    let known = crate::catalogue();
+    let known = crate::catalogue::catalogue();
     if let Some(unknown) = rules.iter().find(|r| !known.iter().any(|k| k.name == **r)) {
         problem = Some(format!(
             "`{unknown}` is not a rule; `symguard rules` lists them"
