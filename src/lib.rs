@@ -2,15 +2,15 @@
 //!
 //! Each command owns its pipeline, and the pipeline reads like the product:
 //!
-//! - `check` ([`check`]): load -> evaluate -> model -> rules (and Rego policies) ->
+//! - `check` (`check()`): load -> evaluate -> model -> rules (and Rego policies) ->
 //!   suppressions -> report.
-//! - `drift` ([`drift`]): load -> model -> live read (or a snapshot) -> compare ->
+//! - `drift` (`drift()`): load -> model -> live read (or a snapshot) -> compare ->
 //!   suppressions -> report.
-//! - `remediate` ([`remediate`]): drift's inputs -> removals -> plan -> apply.
-//! - `snapshot` ([`snapshot`]): load -> model -> live read -> a file `drift --state` reads.
+//! - `remediate` (`remediation_plan`, `apply_plan`): drift's inputs -> removals -> plan -> apply.
+//! - `snapshot` (`snapshot()`): load -> model -> live read -> a file `drift --state` reads.
 //!
-//! The layers below the commands (`load`, `eval`, `model`, `rules`, `live`, `report` ...)
-//! never call up into a command or into this crate root.
+//! The layers below the commands (`load`, `eval`, `model`, `rules`, `live` ...) never call up
+//! into a command or into this crate root; `report` renders the commands' results.
 
 pub mod baseline;
 pub mod catalogue;
