@@ -2,7 +2,7 @@
 # The performance benchmark: symguard check against its parse-only floor and checkov, and
 # symguard drift against sequential boto3 and Cloud Custodian, on bare moto and through a
 # proxy adding latency. Prints one markdown table (also saved to target/bench-results.md).
-# See the README, "Performance", for what each row measures.
+# See docs/performance.md for what each row measures.
 #
 # usage: benches/run.sh [--quick] [--runs N] [--groups N] [--members N] [--latency-ms MS]
 #                       [--skip-checkov] [--skip-drift]

@@ -296,18 +296,6 @@ fn terraform_dirs_skip_hidden_and_gitignored() {
 }
 
 #[test]
-fn readme_rule_table_matches_the_catalogue() {
-    let readme = fs::read_to_string("README.md").unwrap();
-    let (_, stdout, _) = run(&["rules"]);
-    for line in stdout.lines() {
-        let mut parts = line.split_whitespace();
-        let (name, severity) = (parts.next().unwrap(), parts.next().unwrap());
-        let row = format!("| [{name}](rules/{name}.md) | {severity}");
-        assert!(readme.contains(&row), "README has no row `{row}`");
-    }
-}
-
-#[test]
 fn a_module_behind_count_zero_is_still_checked() {
     let dir = tempfile::tempdir().unwrap();
     write(

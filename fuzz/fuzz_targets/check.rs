@@ -1,5 +1,5 @@
 //! Any bytes, as a small Sym tree, through load, evaluate, rules and every output format.
-//! Run it as the README's reliability section says; seed it with `fuzz/seed-corpus.sh`.
+//! Run it as docs/reliability.md says; seed it with `fuzz/seed-corpus.sh`.
 #![no_main]
 
 #[path = "../../tests/support/pipeline.rs"]
