@@ -72,6 +72,8 @@ pub struct CheckReport {
     pub resources: usize,
     /// What could not be read: reported after the findings, and the run exits with 2.
     pub unreadable: Vec<LoadError>,
+    /// `drift` and `remediate`: whose provenance was read, and the expected members.
+    pub drift: Option<drift::provenance::Evidence>,
 }
 
 /// What users see of a rule, check or drift alike.
@@ -104,8 +106,8 @@ pub fn catalogue() -> Vec<RuleInfo> {
         .collect()
 }
 
-/// The rule whose findings remediation acts on.
-pub const REMEDIATE_RULES: &[&str] = &["drift-unexpected-member"];
+/// The rules whose findings remediation acts on.
+pub const REMEDIATE_RULES: &[&str] = &["drift-unexpected-member", "drift-overdue-grant"];
 
 /// Applies the suppression comments of every file in the workspace (unless `--no-ignore`),
 /// and the configured severities to the findings about suppressions. `ran`: the rules the
@@ -327,6 +329,7 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
         files,
         resources,
         unreadable,
+        drift: None,
     })
 }
 
@@ -437,6 +440,7 @@ fn check_plan(path: &std::path::Path, options: &CheckOptions) -> Result<CheckRep
         findings,
         files: 1,
         unreadable: Vec::new(),
+        drift: None,
     })
 }
 
@@ -613,6 +617,13 @@ impl<'w> DriftInputs<'w> {
             }
             None => read_live(&plan, &live_options.connection)?,
         };
+        drift::provenance::check_times(&state).map_err(|e| {
+            let source = match &live_options.state {
+                Some(path) => path.display().to_string(),
+                None => "the membership events read".into(),
+            };
+            Error::Input(format!("{source}: {e}"))
+        })?;
         Ok(DriftInputs {
             models,
             grants,
@@ -657,6 +668,10 @@ impl<'w> DriftInputs<'w> {
                 .sum(),
             findings,
             unreadable: Vec::new(),
+            drift: Some(drift::provenance::Evidence::of(
+                &self.state,
+                self.contexts(),
+            )),
         })
     }
 }
@@ -739,6 +754,7 @@ pub fn saved_plan(path: &std::path::Path, options: &CheckOptions) -> Result<Reme
             files: 0,
             resources: 0,
             unreadable: Vec::new(),
+            drift: None,
         },
         plan,
         max_removals: config.max_removals,

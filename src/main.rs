@@ -452,6 +452,7 @@ impl Remediate {
                 &report.findings,
                 report.files,
                 report.resources,
+                report.drift.as_ref(),
                 &plan,
                 None,
             )
@@ -473,8 +474,16 @@ impl Remediate {
         let r = &self.remediation.report;
         if plan.removals.is_empty() {
             let human = || "symguard remediate: nothing to remove\n".to_string();
-            let json =
-                || json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&[]));
+            let json = || {
+                json::render_remediation(
+                    &r.findings,
+                    r.files,
+                    r.resources,
+                    r.drift.as_ref(),
+                    plan,
+                    Some(&[]),
+                )
+            };
             let text = args.render(r, symguard::REMEDIATE_RULES, human, json);
             return match args.emit(&text, r) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -504,8 +513,16 @@ impl Remediate {
             Err(symguard::ApplyError::Run(e)) => return fail(&e.to_string()),
         };
         let human = || human::plan(plan) + &human::applied(&applied);
-        let json =
-            || json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&applied));
+        let json = || {
+            json::render_remediation(
+                &r.findings,
+                r.files,
+                r.resources,
+                r.drift.as_ref(),
+                plan,
+                Some(&applied),
+            )
+        };
         let text = args.render(r, symguard::REMEDIATE_RULES, human, json);
         if let Err(code) = args.emit(&text, r) {
             return code;
@@ -597,9 +614,19 @@ fn finish(
     let human = || {
         human::render(&report.findings, args.color(args.output.is_none()))
             + &human::summary(&report.findings, report.files, report.resources)
+            + &report
+                .drift
+                .as_ref()
+                .map(|e| e.summary())
+                .unwrap_or_default()
     };
     let text = args.render(&report, rules, human, || {
-        json::render(&report.findings, report.files, report.resources)
+        json::render_report(
+            &report.findings,
+            report.files,
+            report.resources,
+            report.drift.as_ref(),
+        )
     });
     if let Err(code) = args.emit(&text, &report) {
         return code;
