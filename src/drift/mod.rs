@@ -2,13 +2,15 @@
 //!
 //! The pipeline: build the same models as `check` -> plan what to read -> read live state
 //! (or load a snapshot) -> compare with one rule per kind of drift -> findings in the
-//! shared model.
+//! shared model. `pipeline` runs it for the `drift` command, and reads the inputs that
+//! `remediate` and `snapshot` share.
 
 mod account_skipped;
 mod connector_policy;
 mod group_missing;
 mod group_path;
 pub mod overdue_grant;
+mod pipeline;
 mod policy_attachments;
 pub mod provenance;
 mod session_length;
@@ -27,6 +29,9 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::SystemTime;
+
+pub(crate) use pipeline::{async_runtime, models, read_live, DriftInputs};
+pub use pipeline::{drift, LiveOptions};
 
 pub struct DriftRule {
     pub name: &'static str,

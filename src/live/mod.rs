@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod membership;
+pub(crate) mod read;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -6,12 +6,17 @@
 //! declares, no active Sym grant, no additions, no deletions.
 
 pub mod apply;
+mod pipeline;
 
 use crate::drift::provenance::{self, Class, Member};
 use crate::drift::{overdue_grant, unexpected_member, DriftContext};
 use crate::finding::Finding;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+pub use pipeline::{
+    apply_plan, remediation_plan, saved_plan, ApplyError, Remediation, REMEDIATE_RULES,
+};
 
 pub const PLAN_VERSION: u32 = 1;
 
