@@ -31,6 +31,9 @@ pub struct Config {
     pub allow: Vec<Allow>,
     /// `[remediate] max_removals`: the most removals one remediation may make.
     pub max_removals: Option<usize>,
+    /// `[drift] grace`, in seconds: how long past its end a Sym grant still counts as
+    /// active (de-escalation takes a moment); `None` for the default.
+    pub drift_grace: Option<u64>,
 }
 
 /// A standing member of declared groups, allowed by the configuration.
@@ -149,6 +152,11 @@ impl Config {
             })?;
             config.aws_max_session = Some(seconds);
         }
+        if let Some(grace) = file.drift.grace {
+            let seconds = duration::parse(grace.get_ref())
+                .map_err(|e| error(Some(grace.span()), format!("[drift] grace: {e}")))?;
+            config.drift_grace = Some(seconds);
+        }
         for entry in file.allow {
             // IAM user names are unique regardless of case, so user globs ignore it.
             let glob = |s: &Spanned<String>, what: &str| {
@@ -230,6 +238,14 @@ struct ConfigFile {
     allow: Vec<AllowEntry>,
     #[serde(default)]
     remediate: RemediateSection,
+    #[serde(default)]
+    drift: DriftSection,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DriftSection {
+    grace: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -1,5 +1,6 @@
 //! The one finding model shared by every command and output format.
 
+use crate::live::membership::MembershipEvent;
 use crate::source::Loc;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,81 @@ pub struct Finding {
     pub resource: Option<String>,
     pub help: Option<String>,
     pub related: Vec<Related>,
+    /// For a member of a declared group: who put them there, when provenance was read.
+    pub provenance: Option<Provenance>,
+}
+
+/// How a member came to be in a declared group, and the evidence: what the JSON report
+/// carries on a finding and in drift's `members` section.
+#[derive(Clone, Debug, Serialize)]
+pub struct Provenance {
+    pub class: MemberClass,
+    /// Where the membership events were read: `lookup` or `s3://BUCKET/PREFIX`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The latest addition of the user to the group in the events read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<MembershipEvent>,
+    /// How that addition was made, from its `userAgent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// The longest access the flows reaching the group grant, as a Sym duration (`1h`);
+    /// absent when no flow bounds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub longest_access: Option<String>,
+    /// For a Sym grant with a bounded duration: when the access ends (ended), RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_end: Option<String>,
+    /// For an origin unknown: the start of the window read; the addition was before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<String>,
+    /// For an allowed member: the `[[allow]]` entry or `--grants` grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_by: Option<AllowedBy>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberClass {
+    /// An `[[allow]]` entry or a `--grants` grant covers the member.
+    Allowed,
+    /// Added by the group's connector role, within the longest access plus the grace.
+    ActiveSymGrant,
+    /// Added by the connector role, longer ago than that: de-escalation did not happen.
+    OverdueSymGrant,
+    /// Added by any other principal.
+    AddedOutsideSym,
+    /// No addition in the events read.
+    OriginUnknown,
+}
+
+/// The client that made a call, from CloudTrail's `userAgent`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Console,
+    Cli,
+    Sdk,
+    Terraform,
+    /// An AWS service acting on its own (`cloudformation.amazonaws.com`, ...).
+    AwsService,
+    /// No `userAgent`, or one symguard does not recognise.
+    Unknown,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AllowedBy {
+    /// An `[[allow]]` entry of symguard.toml.
+    Allow {
+        user: String,
+        reason: String,
+        /// The end of the entry's `expires` day, RFC 3339.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
+    },
+    /// A grant of `--grants FILE`.
+    Grant { expires_at: String },
 }
 
 impl Finding {
@@ -66,7 +142,13 @@ impl Finding {
             resource: None,
             help: None,
             related: Vec::new(),
+            provenance: None,
         }
+    }
+
+    pub fn provenance(mut self, provenance: Provenance) -> Finding {
+        self.provenance = Some(provenance);
+        self
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Finding {

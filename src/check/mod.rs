@@ -59,6 +59,8 @@ pub struct CheckReport {
     pub resources: usize,
     /// What could not be read: reported after the findings, and the run exits with 2.
     pub unreadable: Vec<LoadError>,
+    /// `drift` and `remediate`: whose provenance was read, and the expected members.
+    pub drift: Option<crate::drift::provenance::Evidence>,
 }
 
 /// Applies the suppression comments of every file in the workspace (unless `--no-ignore`),
@@ -209,6 +211,7 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
         files,
         resources,
         unreadable,
+        drift: None,
     })
 }
 
@@ -228,5 +231,6 @@ fn check_plan(path: &std::path::Path, options: &CheckOptions) -> Result<CheckRep
         findings,
         files: 1,
         unreadable: Vec::new(),
+        drift: None,
     })
 }

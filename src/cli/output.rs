@@ -31,9 +31,19 @@ pub fn finish(
     let human = || {
         human::render(&report.findings, args.color(args.output.is_none()))
             + &human::summary(&report.findings, report.files, report.resources)
+            + &report
+                .drift
+                .as_ref()
+                .map(|e| e.summary())
+                .unwrap_or_default()
     };
     let text = args.render(&report, rules, human, || {
-        json::render(&report.findings, report.files, report.resources)
+        json::render_report(
+            &report.findings,
+            report.files,
+            report.resources,
+            report.drift.as_ref(),
+        )
     });
     if let Err(code) = args.emit(&text, &report) {
         return code;

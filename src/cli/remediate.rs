@@ -38,6 +38,7 @@ impl Remediate {
                 &report.findings,
                 report.files,
                 report.resources,
+                report.drift.as_ref(),
                 &plan,
                 None,
             )
@@ -59,8 +60,16 @@ impl Remediate {
         let r = &self.remediation.report;
         if plan.removals.is_empty() {
             let human = || "symguard remediate: nothing to remove\n".to_string();
-            let json =
-                || json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&[]));
+            let json = || {
+                json::render_remediation(
+                    &r.findings,
+                    r.files,
+                    r.resources,
+                    r.drift.as_ref(),
+                    plan,
+                    Some(&[]),
+                )
+            };
             let text = args.render(r, symguard::REMEDIATE_RULES, human, json);
             return match args.emit(&text, r) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -90,8 +99,16 @@ impl Remediate {
             Err(symguard::ApplyError::Run(e)) => return fail(&e.to_string()),
         };
         let human = || human::plan(plan) + &human::applied(&applied);
-        let json =
-            || json::render_remediation(&r.findings, r.files, r.resources, plan, Some(&applied));
+        let json = || {
+            json::render_remediation(
+                &r.findings,
+                r.files,
+                r.resources,
+                r.drift.as_ref(),
+                plan,
+                Some(&applied),
+            )
+        };
         let text = args.render(r, symguard::REMEDIATE_RULES, human, json);
         if let Err(code) = args.emit(&text, r) {
             return code;

@@ -9,9 +9,13 @@ mod account_skipped;
 mod connector_policy;
 mod group_missing;
 mod group_path;
+pub mod overdue_grant;
 mod pipeline;
 mod policy_attachments;
+pub mod provenance;
 mod session_length;
+#[cfg(test)]
+pub mod testing;
 pub mod unexpected_member;
 mod unmanaged_group;
 
@@ -40,6 +44,7 @@ pub struct DriftRule {
 pub const CATALOGUE: &[&DriftRule] = &[
     &group_missing::RULE,
     &unexpected_member::RULE,
+    &overdue_grant::RULE,
     &unmanaged_group::RULE,
     &group_path::RULE,
     &policy_attachments::RULE,
@@ -152,6 +157,12 @@ fn in_shard(shard: Option<Shard>, groups: Vec<DeclaredGroup>) -> Vec<DeclaredGro
         .collect()
 }
 
+/// What allows a member in a group without a Sym grant.
+pub enum Allowance<'a> {
+    Allow(&'a crate::config::Allow),
+    Grant(&'a Grant),
+}
+
 /// What every drift rule sees: one root's model, the live state, and who may be in a
 /// group.
 pub struct DriftContext<'a> {
@@ -159,8 +170,14 @@ pub struct DriftContext<'a> {
     pub config: &'a Config,
     pub live: &'a LiveState,
     pub grants: &'a [Grant],
+    /// When `[[allow]]` entries and `--grants` expire are judged: when symguard runs.
     pub now: SystemTime,
+    /// When Sym grants are judged active or overdue: when the membership was read (the
+    /// state's `taken_at`), so a snapshot classifies the same whenever it is compared.
+    pub judged_at: SystemTime,
     pub shard: Option<Shard>,
+    /// The longest access the flows reaching each target grant, by target address.
+    pub accesses: HashMap<&'a str, provenance::Access<'a>>,
     /// The declared groups of this run's shard: the ones compared.
     pub declared: Vec<DeclaredGroup<'a>>,
     /// Every declared group, by (name, account), whatever the shard.
@@ -183,6 +200,8 @@ impl<'a> DriftContext<'a> {
                 .map(|d| (d.name.clone(), d.account.clone()))
                 .collect(),
             declared: in_shard(shard, all),
+            accesses: provenance::target_accesses(model),
+            judged_at: humantime::parse_rfc3339_weak(&live.taken_at).unwrap_or(now),
             model,
             config,
             live,
@@ -216,11 +235,37 @@ impl<'a> DriftContext<'a> {
     /// Whether `user` may be in `group` without being removed: an `[[allow]]` entry or an
     /// active grant. IAM user names are unique regardless of case, so they match so too.
     pub fn allowed(&self, user: &str, group: &str) -> bool {
-        self.config
+        self.allowance(user, group).is_some()
+    }
+
+    /// The `[[allow]]` entry or `--grants` grant that lets `user` be in `group`.
+    pub fn allowance(&self, user: &str, group: &str) -> Option<Allowance<'a>> {
+        let config: &'a Config = self.config;
+        let grants: &'a [Grant] = self.grants;
+        config
             .allow
             .iter()
-            .any(|a| a.allows(user, group, self.now))
-            || self.grants.iter().any(|g| g.covers(user, group, self.now))
+            .find(|a| a.allows(user, group, self.now))
+            .map(Allowance::Allow)
+            .or_else(|| {
+                grants
+                    .iter()
+                    .find(|g| g.covers(user, group, self.now))
+                    .map(Allowance::Grant)
+            })
+    }
+
+    /// The longest access the flows reaching the group's target grant; `None` when no
+    /// flow of this configuration reaches it.
+    pub fn access(&self, declared: &DeclaredGroup) -> Option<&provenance::Access<'a>> {
+        self.accesses.get(declared.target.address.as_str())
+    }
+
+    /// `[drift] grace`, or the default.
+    pub fn grace(&self) -> std::time::Duration {
+        self.config
+            .drift_grace
+            .map_or(provenance::DEFAULT_GRACE, std::time::Duration::from_secs)
     }
 }
 
@@ -294,7 +339,13 @@ pub fn connector_account(model: &Model, call: &ModuleCall) -> Option<String> {
 pub fn read_plan(models: &[&Model], shard: Option<Shard>) -> ReadPlan {
     let mut plan = ReadPlan::default();
     for model in models {
+        let accesses = provenance::target_accesses(model);
         for declared in in_shard(shard, declared_groups(model)) {
+            let longest = accesses
+                .get(declared.target.address.as_str())
+                .and_then(provenance::Access::seconds)
+                .map(std::time::Duration::from_secs);
+            plan.longest_access = plan.longest_access.max(longest);
             let account = plan.accounts.entry(declared.account.clone()).or_default();
             account.roles.extend(declared.connector_role());
             account.groups.insert(declared.name);

@@ -103,6 +103,13 @@ impl<'w> DriftInputs<'w> {
             }
             None => read_live(&plan, &live_options.connection)?,
         };
+        drift::provenance::check_times(&state).map_err(|e| {
+            let source = match &live_options.state {
+                Some(path) => path.display().to_string(),
+                None => "the membership events read".into(),
+            };
+            Error::Input(format!("{source}: {e}"))
+        })?;
         Ok(DriftInputs {
             models,
             grants,
@@ -147,6 +154,10 @@ impl<'w> DriftInputs<'w> {
                 .sum(),
             findings,
             unreadable: Vec::new(),
+            drift: Some(drift::provenance::Evidence::of(
+                &self.state,
+                self.contexts(),
+            )),
         })
     }
 }

@@ -1,58 +1,65 @@
-use super::{DeclaredGroup, DriftContext, DriftRule};
+use super::provenance::{self, actor_phrase, channel_phrase, Class, Member};
+use super::{DriftContext, DriftRule};
 use crate::finding::{Finding, Severity};
-use crate::live::LiveGroup;
 
 pub const RULE: DriftRule = DriftRule {
     name: "drift-unexpected-member",
     severity: Severity::Error,
-    summary:
-        "a member of a declared group with neither an `[[allow]]` entry nor an active Sym grant",
+    summary: "a member of a declared group that neither an `[[allow]]` entry, an active Sym grant nor Sym's connector role put there",
     doc: include_str!("../../rules/drift-unexpected-member.md"),
     check,
 };
 
-/// A member of a declared group whom nothing allows there: what remediation removes.
-pub struct Unexpected<'c, 'a> {
-    pub declared: &'c DeclaredGroup<'a>,
-    pub group: &'a LiveGroup,
-    pub user: &'a str,
-}
-
-/// Every unexpected member of every declared group that exists.
-pub fn unexpected<'c, 'a>(cx: &'c DriftContext<'a>) -> impl Iterator<Item = Unexpected<'c, 'a>> {
-    cx.existing().flat_map(move |(declared, group)| {
-        group
-            .members
-            .iter()
-            .filter(move |u| !cx.allowed(u, &declared.name))
-            .map(move |user| Unexpected {
-                declared,
-                group,
-                user,
-            })
-    })
-}
-
-/// The finding for one unexpected member.
-pub fn finding(cx: &DriftContext, member: &Unexpected) -> Finding {
-    let Unexpected {
+/// The finding for a member whom nothing allows, who was added outside Sym or whose
+/// addition is not in the events read; `None` for any other member.
+pub fn finding(cx: &DriftContext, member: &Member) -> Option<Finding> {
+    let Member {
         declared,
         group,
         user,
+        class,
     } = member;
-    cx.finding(
-                    &RULE,
-                    declared.loc.clone(),
-                    format!(
-                        "user `{user}` is a member of `{}` ({}) without an active Sym grant or an [[allow]] entry",
-                        declared.name, group.arn
-                    ),
-                )
-                .label("standing access")
-                .resource(&declared.target.address)
-                .help("remove the user from the group (`symguard remediate`), or allow them with an [[allow]] entry and a reason")
+    let (group_name, arn) = (&declared.name, &group.arn);
+    let message = match class {
+        Class::NotRead => format!(
+            "user `{user}` is a member of `{group_name}` ({arn}) without an active Sym grant or an [[allow]] entry"
+        ),
+        Class::OutsideSym { added } => format!(
+            "user `{user}` was added to `{group_name}` ({arn}) outside Sym: by {} {} at {} (CloudTrail event {}), and no [[allow]] entry covers them",
+            actor_phrase(&added.actor),
+            channel_phrase(
+                provenance::channel(added.user_agent.as_deref()),
+                added.user_agent.as_deref()
+            ),
+            added.time,
+            added.id
+        ),
+        Class::Unknown { since } => format!(
+            "user `{user}` is a member of `{group_name}` ({arn}) with no addition in the CloudTrail events read: they were added before {since}, the oldest event read, and neither an active Sym grant nor an [[allow]] entry covers them"
+        ),
+        Class::Allowed(_) | Class::ActiveGrant { .. } | Class::OverdueGrant { .. } => {
+            return None
+        }
+    };
+    let finding = cx
+        .finding(&RULE, declared.loc.clone(), message)
+        .label("standing access")
+        .resource(&declared.target.address)
+        .help("remove the user from the group (`symguard remediate`), or allow them with an [[allow]] entry and a reason");
+    Some(match provenance::provenance(cx, member) {
+        Some(evidence) => finding.provenance(evidence),
+        None => finding,
+    })
 }
 
 fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
-    out.extend(unexpected(cx).map(|member| finding(cx, &member)));
+    out.extend(provenance::members(cx).filter_map(|member| finding(cx, &member)));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        insta::assert_snapshot!(crate::drift::testing::fixture_report(super::RULE.name));
+    }
 }

@@ -1,14 +1,15 @@
 //! Remediation: take standing access away, plan first.
 //!
-//! The pipeline: drift's live state -> compare (the `drift-unexpected-member` findings) ->
-//! plan (one removal per unexpected member) -> apply (re-read, remove, audit). Nothing
-//! else is ever changed: no group that no target declares, no additions, no deletions.
+//! The pipeline: drift's live state -> classify each member (`drift::provenance`) -> plan
+//! (one removal per `drift-unexpected-member` or `drift-overdue-grant` finding) -> apply
+//! (re-read, remove, audit). Nothing else is ever changed: no group that no target
+//! declares, no active Sym grant, no additions, no deletions.
 
 pub mod apply;
 mod pipeline;
 
-use crate::drift::unexpected_member::{self, Unexpected};
-use crate::drift::DriftContext;
+use crate::drift::provenance::{self, Class, Member};
+use crate::drift::{overdue_grant, unexpected_member, DriftContext};
 use crate::finding::Finding;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -70,14 +71,17 @@ impl Cause {
 
 /// The one place that decides whether remediation may take a member out of a group: a
 /// target declares the group, the live group lies inside that target's connector scope (a
-/// group the connector cannot manage is not Sym's to clean up), and neither an `[[allow]]`
+/// group the connector cannot manage is not Sym's to clean up), neither an `[[allow]]`
 /// entry nor an active grant covers the user, whatever the case of the name (IAM user names
-/// are unique regardless of case). Every removal of a plan has passed it.
-pub fn may_remove(cx: &DriftContext, member: &Unexpected) -> bool {
-    let Unexpected {
+/// are unique regardless of case), and the member is not an active Sym grant: only members
+/// added outside Sym, of unknown origin, overdue Sym grants, or any member when provenance
+/// was not read. Every removal of a plan has passed it.
+pub fn may_remove(cx: &DriftContext, member: &Member) -> bool {
+    let Member {
         declared,
         group,
         user,
+        class,
     } = member;
     let declared_by_a_target = cx.declared.iter().any(|d| d.name == declared.name);
     let in_connector_scope = declared.scope().is_none_or(|scope| {
@@ -85,26 +89,33 @@ pub fn may_remove(cx: &DriftContext, member: &Unexpected) -> bool {
             .iter()
             .any(|pattern| pattern.matches(Some(&group.path), &declared.name))
     });
-    declared_by_a_target && in_connector_scope && !cx.allowed(user, &declared.name)
+    let standing = matches!(
+        class,
+        Class::NotRead
+            | Class::OutsideSym { .. }
+            | Class::Unknown { .. }
+            | Class::OverdueGrant { .. }
+    );
+    declared_by_a_target && in_connector_scope && standing && !cx.allowed(user, &declared.name)
 }
 
-/// The removals of one root and the findings behind them. Only `drift-unexpected-member`
-/// becomes a removal, only when the root's configuration does not turn it off, and only
-/// when `may_remove` agrees.
+/// The removals of one root and the findings behind them. Only the findings of
+/// `drift-unexpected-member` and `drift-overdue-grant` become removals, only when the
+/// root's configuration does not turn their rule off, and only when `may_remove` agrees.
 pub fn removals(cx: &DriftContext) -> Vec<(Removal, Finding)> {
-    let mut findings = Vec::new();
-    let mut members: Vec<Unexpected> = Vec::new();
-    cx.config
-        .run_rule(unexpected_member::RULE.name, &mut findings, |out| {
-            for member in unexpected_member::unexpected(cx).filter(|m| may_remove(cx, m)) {
-                out.push(unexpected_member::finding(cx, &member));
-                members.push(member);
+    let mut out = Vec::new();
+    for rule in [unexpected_member::RULE.name, overdue_grant::RULE.name] {
+        let mut findings = Vec::new();
+        let mut members: Vec<Member> = Vec::new();
+        cx.config.run_rule(rule, &mut findings, |found| {
+            for member in provenance::members(cx).filter(|m| may_remove(cx, m)) {
+                if let Some(finding) = provenance::finding(cx, &member).filter(|f| f.rule == rule) {
+                    found.push(finding);
+                    members.push(member);
+                }
             }
         });
-    members
-        .into_iter()
-        .zip(findings)
-        .map(|(member, finding)| {
+        out.extend(members.into_iter().zip(findings).map(|(member, finding)| {
             let removal = Removal {
                 account: cx.account_id(&member.declared.account).to_string(),
                 group: member.declared.name.clone(),
@@ -113,8 +124,9 @@ pub fn removals(cx: &DriftContext) -> Vec<(Removal, Finding)> {
                 finding: Cause::of(&finding),
             };
             (removal, finding)
-        })
-        .collect()
+        }));
+    }
+    out
 }
 
 /// Why a plan is not carried out; nothing has been removed when one of these is returned.
@@ -176,5 +188,149 @@ impl Plan {
         let mut text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
         text.push('\n');
         std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{remediation_plan, CheckOptions, LiveOptions};
+    use serde_json::Value;
+    use std::path::{Path, PathBuf};
+
+    /// The removals `remediate` plans for a fixture's configuration and a state, as
+    /// (group, user, rule).
+    fn planned(dir: &str, state: &Path, config: Option<&Path>) -> Vec<(String, String, String)> {
+        let mut options = CheckOptions::new(vec![PathBuf::from(dir)]);
+        options.config = config.map(Path::to_path_buf);
+        let live = LiveOptions {
+            state: Some(state.to_path_buf()),
+            ..LiveOptions::default()
+        };
+        let remediation = remediation_plan(&options, &live).unwrap_or_else(|e| panic!("{e}"));
+        remediation
+            .plan
+            .removals
+            .iter()
+            .map(|r| (r.group.clone(), r.user.clone(), r.finding.rule.clone()))
+            .collect()
+    }
+
+    fn removal(user: &str, rule: &str) -> (String, String, String) {
+        ("ops-admin".into(), user.into(), rule.into())
+    }
+
+    /// The fixture's state, changed by `edit`, in a temporary file.
+    fn edited_state(dir: &str, edit: impl FnOnce(&mut Value)) -> (tempfile::TempDir, PathBuf) {
+        let text = std::fs::read_to_string(format!("{dir}/state.json")).unwrap();
+        let mut state: Value = serde_json::from_str(&text).unwrap();
+        edit(&mut state);
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("state.json");
+        std::fs::write(&path, state.to_string()).unwrap();
+        (temp, path)
+    }
+
+    const UNEXPECTED: &str = "fixtures/drift-unexpected-member/fail";
+    const OVERDUE: &str = "fixtures/drift-overdue-grant/fail";
+
+    #[test]
+    fn members_added_outside_sym_or_of_unknown_origin_are_removed_active_grants_and_allowed_ones_stay(
+    ) {
+        let state = PathBuf::from(UNEXPECTED).join("state.json");
+        let rule = "drift-unexpected-member";
+        assert_eq!(
+            planned(UNEXPECTED, &state, None),
+            [
+                removal("dave", rule),
+                removal("eve", rule),
+                removal("mallory", rule),
+                removal("tf-deployer", rule)
+            ]
+        );
+    }
+
+    #[test]
+    fn overdue_sym_grants_are_removed_unless_their_rule_is_off() {
+        let state = PathBuf::from(OVERDUE).join("state.json");
+        assert_eq!(
+            planned(OVERDUE, &state, None),
+            [removal("bob", "drift-overdue-grant")]
+        );
+        let config = tempfile::tempdir().unwrap();
+        let off = config.path().join("symguard.toml");
+        std::fs::write(&off, "[rules]\ndrift-overdue-grant = \"off\"\n").unwrap();
+        assert_eq!(planned(OVERDUE, &state, Some(&off)), []);
+    }
+
+    #[test]
+    fn a_shorter_grace_makes_a_grant_in_its_grace_overdue() {
+        // carol's grant ended at 11:50; the state was read at 12:00.
+        let state = PathBuf::from(OVERDUE).join("state.json");
+        let config = tempfile::tempdir().unwrap();
+        let short = config.path().join("symguard.toml");
+        std::fs::write(&short, "[drift]\ngrace = \"5m\"\n").unwrap();
+        assert_eq!(
+            planned(OVERDUE, &state, Some(&short)),
+            [
+                removal("bob", "drift-overdue-grant"),
+                removal("carol", "drift-overdue-grant")
+            ]
+        );
+    }
+
+    #[test]
+    fn without_provenance_every_member_nothing_allows_is_removed_as_before() {
+        let (_temp, state) = edited_state(UNEXPECTED, |s| {
+            s["accounts"]["123456789012"]
+                .as_object_mut()
+                .unwrap()
+                .remove("membership");
+        });
+        let rule = "drift-unexpected-member";
+        assert_eq!(
+            planned(UNEXPECTED, &state, None),
+            [
+                removal("alice", rule),
+                removal("dave", rule),
+                removal("eve", rule),
+                removal("mallory", rule),
+                removal("tf-deployer", rule)
+            ]
+        );
+    }
+
+    #[test]
+    fn no_member_of_a_group_outside_the_connector_scope_is_removed_whatever_its_class() {
+        for dir in [UNEXPECTED, OVERDUE] {
+            let (_temp, state) = edited_state(dir, |s| {
+                let account = &mut s["accounts"]["123456789012"];
+                account["groups"]["ops-admin"]["path"] = "/other/".into();
+                account["scoped_groups"] = Value::Array(Vec::new());
+            });
+            assert_eq!(planned(dir, &state, None), [], "{dir}");
+        }
+    }
+
+    #[test]
+    fn an_addition_by_another_role_of_the_same_name_elsewhere_is_not_sym() {
+        // The connector role's live ARN is what a Sym addition must name.
+        let (_temp, state) = edited_state(OVERDUE, |s| {
+            for event in s["accounts"]["123456789012"]["membership"]["events"]
+                .as_array_mut()
+                .unwrap()
+            {
+                if event["user"] == "alice" {
+                    event["actor"]["role_arn"] =
+                        "arn:aws:iam::210987654321:role/sym/SymIAMProd".into();
+                }
+            }
+        });
+        assert_eq!(
+            planned(OVERDUE, &state, None),
+            [
+                removal("alice", "drift-unexpected-member"),
+                removal("bob", "drift-overdue-grant")
+            ]
+        );
     }
 }

@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::{live, load, remediate};
 
 /// The rule whose findings remediation acts on.
-pub const REMEDIATE_RULES: &[&str] = &["drift-unexpected-member"];
+pub const REMEDIATE_RULES: &[&str] = &["drift-unexpected-member", "drift-overdue-grant"];
 
 /// A remediation before it is carried out.
 pub struct Remediation {
@@ -78,6 +78,7 @@ pub fn saved_plan(path: &std::path::Path, options: &CheckOptions) -> Result<Reme
             files: 0,
             resources: 0,
             unreadable: Vec::new(),
+            drift: None,
         },
         plan,
         max_removals: config.max_removals,

@@ -1,6 +1,8 @@
 //! The JSON report: one document, schema version 1, shared by every command.
 
 use super::Counts;
+use crate::drift::provenance::{Evidence, MemberRecord, ProvenanceRead};
+use crate::finding::Provenance;
 use crate::finding::{Finding, Severity};
 use crate::remediate::apply::Applied;
 use crate::remediate::Plan;
@@ -13,7 +15,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 struct Document<'a> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
-    summary: Summary,
+    summary: Summary<'a>,
+    /// `drift` and `remediate`: the members expected in the declared groups (allowed, or
+    /// active Sym grants), with the evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    members: Option<&'a [MemberRecord]>,
     /// `remediate` only: the plan, as `--plan-out` saves it.
     #[serde(skip_serializing_if = "Option::is_none")]
     plan: Option<&'a Plan>,
@@ -23,12 +29,15 @@ struct Document<'a> {
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     files: usize,
     resources: usize,
     errors: usize,
     warnings: usize,
     notes: usize,
+    /// `drift` and `remediate`: whether each account's membership history was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<&'a [ProvenanceRead]>,
 }
 
 #[derive(Serialize)]
@@ -44,6 +53,8 @@ struct JsonFinding<'a> {
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<JsonRelated<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<&'a Provenance>,
 }
 
 /// 1-based lines and columns (columns count characters); `end_column` is one past the last
@@ -78,7 +89,17 @@ fn location(loc: &Loc) -> Location<'_> {
 }
 
 pub fn render(findings: &[Finding], files: usize, resources: usize) -> String {
-    render_document(findings, files, resources, None, None)
+    render_document(findings, files, resources, None, None, None)
+}
+
+/// The report of `check` or `drift`, with drift's evidence when there is some.
+pub fn render_report(
+    findings: &[Finding],
+    files: usize,
+    resources: usize,
+    evidence: Option<&Evidence>,
+) -> String {
+    render_document(findings, files, resources, evidence, None, None)
 }
 
 /// The report of `remediate`: its findings, the plan and, after `--apply`, the outcomes.
@@ -86,16 +107,18 @@ pub fn render_remediation(
     findings: &[Finding],
     files: usize,
     resources: usize,
+    evidence: Option<&Evidence>,
     plan: &Plan,
     outcomes: Option<&[Applied]>,
 ) -> String {
-    render_document(findings, files, resources, Some(plan), outcomes)
+    render_document(findings, files, resources, evidence, Some(plan), outcomes)
 }
 
 fn render_document(
     findings: &[Finding],
     files: usize,
     resources: usize,
+    evidence: Option<&Evidence>,
     plan: Option<&Plan>,
     outcomes: Option<&[Applied]>,
 ) -> String {
@@ -124,6 +147,7 @@ fn render_document(
                         }
                     })
                     .collect(),
+                provenance: f.provenance.as_ref(),
             })
             .collect(),
         summary: Summary {
@@ -132,7 +156,9 @@ fn render_document(
             errors: counts.errors,
             warnings: counts.warnings,
             notes: counts.notes,
+            provenance: evidence.map(|e| e.provenance.as_slice()),
         },
+        members: evidence.map(|e| e.members.as_slice()),
         plan,
         outcomes,
     };

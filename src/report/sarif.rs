@@ -101,7 +101,7 @@ pub fn render(findings: &[Finding]) -> String {
                 .level(level(f.severity))
                 .message(sarif::Message::builder().text(message).build())
                 .locations(vec![location(&f.loc, None, None)]);
-            match (index, related.is_empty()) {
+            let mut result = match (index, related.is_empty()) {
                 (Some(index), true) => builder.rule_index(index as i64).build(),
                 (Some(index), false) => builder
                     .rule_index(index as i64)
@@ -109,7 +109,19 @@ pub fn render(findings: &[Finding]) -> String {
                     .build(),
                 (None, true) => builder.build(),
                 (None, false) => builder.related_locations(related).build(),
+            };
+            // A member's provenance, as in the JSON report, for tools that read properties.
+            if let Some(provenance) = &f.provenance {
+                result.properties = Some(sarif::PropertyBag {
+                    tags: None,
+                    additional_properties: [(
+                        "provenance".to_string(),
+                        serde_json::to_value(provenance).unwrap_or_default(),
+                    )]
+                    .into(),
+                });
             }
+            result
         })
         .collect();
     let driver = sarif::ToolComponent::builder()
