@@ -632,3 +632,37 @@ fn persistent_faults_end_the_run_naming_the_call() {
         }
     });
 }
+
+#[test]
+fn a_connector_from_syms_registry_host_scopes_the_unmanaged_groups() {
+    let moto = Moto::start();
+    for i in 0..3 {
+        moto.group("/sym/", &format!("team-{i}"), &[]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = fs::read_to_string(format!("{SCENARIO}/main.tf"))
+        .unwrap()
+        .replace(
+            "source  = \"symopsio/iam-connector/aws\"",
+            "source  = \"terraform.symops.com/symopsio/iam-connector/sym\"",
+        );
+    assert!(config.contains("terraform.symops.com"));
+    fs::write(dir.path().join("main.tf"), config).unwrap();
+    fs::copy(format!("{SCENARIO}/impl.py"), dir.path().join("impl.py")).unwrap();
+    let out = symguard("testing", "testing")
+        .args(["drift", dir.path().to_str().unwrap()])
+        .args(["--endpoint-url", &moto.url, "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unmanaged: Vec<String> = findings(&doc)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "drift-unmanaged-group")
+        .map(|(.., message)| message)
+        .collect();
+    assert_eq!(unmanaged.len(), 3, "{unmanaged:?}");
+    assert!(
+        unmanaged.iter().all(|m| m.contains("/sym/team-")),
+        "{unmanaged:?}"
+    );
+}

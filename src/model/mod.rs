@@ -11,6 +11,7 @@ use crate::eval::{
 use crate::load::{local_source, ModuleDir, Workspace};
 use crate::provider;
 use crate::source::Loc;
+use hcl_edit::Span;
 
 pub struct Resource {
     pub kind: String,
@@ -73,6 +74,13 @@ impl ModuleCall {
     }
 }
 
+/// A `provider "sym"` block: the provider's own settings (`org`, `jwt_env_var`).
+pub struct SymProvider {
+    /// `provider.sym`, `provider.sym.<alias>`, with the module prefix in a called module.
+    pub address: String,
+    pub args: Body,
+}
+
 /// One entry of a connector's `group_config`.
 pub struct GroupPattern {
     pub path: String,
@@ -105,6 +113,7 @@ pub struct Model<'w> {
     pub resources: Vec<Resource>,
     pub data: Vec<Resource>,
     pub calls: Vec<ModuleCall>,
+    pub sym_providers: Vec<SymProvider>,
     pub cycles: Vec<Cycle>,
     /// Instances by address, as (data source, resource index, instance index): built on
     /// the first lookup, once the model is complete. A strategy's 1,000 targets made the
@@ -202,8 +211,41 @@ impl<'w> Model<'w> {
                 }
             }
         }
+        self.collect_sym_providers(scope);
         scope.evaluate_locals();
         self.cycles.extend(scope.cycles.borrow().iter().cloned());
+    }
+
+    /// The provider's schema has attributes only, so each is evaluated on its own.
+    fn collect_sym_providers(&mut self, scope: &Scope<'w>) {
+        for file in &scope.module.files {
+            let Ok(body) = &file.body else { continue };
+            let blocks = body.blocks().filter(|b| {
+                b.ident.as_str() == "provider"
+                    && b.labels.first().map(|l| l.as_str()) == Some("sym")
+            });
+            for block in blocks {
+                let mut args = Body::default();
+                for attr in block.body.attributes() {
+                    args.attrs.insert(
+                        attr.key.as_str().to_string(),
+                        Attr {
+                            value: scope.eval_root(&attr.value, &file.source),
+                            loc: Loc::of(&file.source, attr.span()),
+                            expr_loc: Loc::of(&file.source, attr.value.span()),
+                        },
+                    );
+                }
+                let alias = args
+                    .attr("alias")
+                    .and_then(|a| a.value.as_str())
+                    .map_or(String::new(), |alias| format!(".{alias}"));
+                self.sym_providers.push(SymProvider {
+                    address: format!("{}provider.sym{alias}", scope.prefix),
+                    args,
+                });
+            }
+        }
     }
 
     /// True when every file of every module parsed: only then is a missing declaration

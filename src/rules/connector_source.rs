@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::provider::{self, CONNECTOR_SOURCE, DEPRECATED_CONNECTOR_SOURCE};
+use crate::provider::{self, ConnectorSource, CONNECTOR_SOURCE, DEPRECATED_CONNECTOR_SOURCE};
 
 pub const RULE: Rule = Rule {
     name: "connector-source",
@@ -11,18 +11,27 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for call in cx.model.calls.iter().filter(|c| c.is_connector()) {
+    for call in cx.model.calls.iter() {
         let address = &call.address;
-        let Some(source) = call.args.attr("source") else {
+        let (Some(source), Some(text)) = (call.args.attr("source"), call.source()) else {
             continue;
         };
-        if source.value.as_str().map(provider::registry_source) == Some(DEPRECATED_CONNECTOR_SOURCE)
-        {
+        let Some(connector) = provider::connector_source(text) else {
+            continue;
+        };
+        if connector.is_deprecated() {
+            let written = if provider::registry_source(text) == DEPRECATED_CONNECTOR_SOURCE {
+                String::new()
+            } else {
+                format!(" (`{text}`)")
+            };
             out.push(
                 cx.finding(
                     &RULE,
                     source.expr_loc.clone(),
-                    format!("`{address}` uses the deprecated `{DEPRECATED_CONNECTOR_SOURCE}`"),
+                    format!(
+                        "`{address}` uses the deprecated `{DEPRECATED_CONNECTOR_SOURCE}`{written}"
+                    ),
                 )
                 .label("deprecated source")
                 .resource(address)
@@ -33,6 +42,20 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let help = "constrain the version to 2.0.0 or later, e.g. `version = \">= 2.0.0\"`";
+        if let ConnectorSource::Git { reference, .. } = connector {
+            // A git source is pinned by its `ref`; without one Terraform takes the default
+            // branch, and a branch or commit says nothing about the release.
+            let Some(reference) = reference else { continue };
+            if parse_version(reference).is_some_and(|v| v < [2, 0, 0]) {
+                out.push(
+                    cx.finding(&RULE, source.expr_loc.clone(), format!("`{address}` pins `ref={reference}`, a release below 2.0.0"))
+                        .label("a 1.x release")
+                        .resource(address)
+                        .help(format!("use `source = \"{CONNECTOR_SOURCE}\"` with `version = \">= 2.0.0\"`, or pin a 2.x tag")),
+                );
+            }
+            continue;
+        }
         match call.args.attr("version") {
             None => out.push(
                 cx.finding(&RULE, source.expr_loc.clone(), format!("`{address}` has no version constraint, so releases below 2.0.0 are allowed"))

@@ -31,6 +31,7 @@ mod duplicate_declaration;
 mod duplicate_name;
 mod duration_value;
 mod evaluation_cycle;
+mod group_membership;
 mod hcl_syntax;
 mod integration_account;
 mod max_duration;
@@ -103,6 +104,7 @@ pub const CATALOGUE: &[&Rule] = &[
     &target_name::RULE,
     &connector_source::RULE,
     &connector_scope::RULE,
+    &group_membership::RULE,
     &integration_account::RULE,
     &prompt_field_type::RULE,
     &duration_value::RULE,

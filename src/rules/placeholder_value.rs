@@ -23,7 +23,12 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         .iter()
         .filter(|c| c.is_connector())
         .map(|c| (c.address.clone(), &c.args));
-    for (address, body) in sym.chain(connectors) {
+    let providers = cx
+        .model
+        .sym_providers
+        .iter()
+        .map(|p| (p.address.clone(), &p.args));
+    for (address, body) in sym.chain(connectors).chain(providers) {
         let mut attrs: Vec<(&str, &Attr)> =
             body.attrs.iter().map(|(k, a)| (k.as_str(), a)).collect();
         let mut stack: Vec<_> = body.blocks.iter().collect();

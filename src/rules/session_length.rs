@@ -17,7 +17,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let FlowDurations::Bounded(longest, value, attr) = FlowDurations::of(flow) else {
             continue;
         };
-        let Some((_, strategy)) = model.flow_strategy(flow) else {
+        // Only an `aws_iam` strategy leaves users with an AWS session after escalation.
+        let Some((_, strategy)) = model
+            .flow_strategy(flow)
+            .filter(|(_, s)| s.body.attr("type").and_then(|a| a.value.as_str()) == Some("aws_iam"))
+        else {
             continue;
         };
         let loc = crate::model::value_loc(attr, value);

@@ -108,19 +108,48 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, out: &mut Vec<Finding>) 
             walker.blocks(&block.body);
         }
         for (loc, reference) in walker.found {
-            out.push(
-                cx.finding(
-                    &RULE,
-                    loc,
+            let (message, help) = match suggestion(&decls, &reference) {
+                Some(near) => (
+                    format!("`{reference}` is not declared in this module; did you mean `{near}`?"),
+                    format!(
+                        "did you mean `{near}`? Otherwise declare `{reference}` in this directory"
+                    ),
+                ),
+                None => (
                     format!("`{reference}` is not declared in this module"),
-                )
-                .label("not declared")
-                .help(format!(
-                    "declare `{reference}` in this directory, or fix the name"
-                )),
+                    format!("declare `{reference}` in this directory, or fix the name"),
+                ),
+            };
+            out.push(
+                cx.finding(&RULE, loc, message)
+                    .label("not declared")
+                    .help(help),
             );
         }
     }
+}
+
+/// The declared address of the same kind (`var.`, `local.`, `module.`, a data source's or a
+/// resource's type) closest to an undeclared one, within Terraform's distance for "did you
+/// mean": fewer than three edits to the name. The first declared wins a tie.
+fn suggestion(decls: &Decls, reference: &str) -> Option<String> {
+    let (kind, name) = reference.rsplit_once('.')?;
+    let declared = decls
+        .variables
+        .keys()
+        .map(|k| format!("var.{k}"))
+        .chain(decls.locals.keys().map(|k| format!("local.{k}")))
+        .chain(decls.modules.keys().map(|k| format!("module.{k}")))
+        .chain(decls.data.keys().map(|k| format!("data.{k}")))
+        .chain(decls.resources.keys().cloned());
+    declared
+        .filter_map(|address| {
+            let (declared_kind, declared_name) = address.rsplit_once('.')?;
+            let distance = strsim::levenshtein(name, declared_name);
+            (declared_kind == kind && distance < 3).then_some((distance, address))
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, address)| address)
 }
 
 struct Walker<'a> {
