@@ -68,7 +68,7 @@ impl fmt::Display for LiveError {
             } => write!(f, "{action} failed: cannot reach AWS IAM at {endpoint}: {detail}"),
             LiveError::AccessDenied { action, detail } => write!(
                 f,
-                "access denied: the credentials may not call {action} ({detail}); grant it as in the README's drift policy"
+                "access denied: the credentials may not call {action} ({detail}); grant it as in the drift policy of docs/drift.md"
             ),
             LiveError::Failed { action, detail } => write!(f, "{action} failed: {detail}"),
         }
