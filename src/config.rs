@@ -5,6 +5,7 @@
 
 use crate::duration;
 use crate::finding::{Finding, Severity};
+use crate::live::aws::bulk::ReadMode;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -31,6 +32,8 @@ pub struct Config {
     pub allow: Vec<Allow>,
     /// `[remediate] max_removals`: the most removals one remediation may make.
     pub max_removals: Option<usize>,
+    /// `[drift] read`: how drift reads IAM when `--read` does not say.
+    pub drift_read: Option<ReadMode>,
 }
 
 /// A standing member of declared groups, allowed by the configuration.
@@ -121,6 +124,7 @@ impl Config {
             policy_params: serde_json::to_value(&file.policy.params)
                 .unwrap_or(serde_json::Value::Null),
             max_removals: file.remediate.max_removals,
+            drift_read: file.drift.read,
             ..Config::default()
         };
         for (name, level) in file.rules {
@@ -227,6 +231,14 @@ struct ConfigFile {
     allow: Vec<AllowEntry>,
     #[serde(default)]
     remediate: RemediateSection,
+    #[serde(default)]
+    drift: DriftSection,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DriftSection {
+    read: Option<ReadMode>,
 }
 
 #[derive(Deserialize, Default)]
@@ -396,6 +408,24 @@ mod tests {
         assert!(config.require_reason);
         assert!(config.max_durations[0].applies_to("prod-admin"));
         assert!(!config.max_durations[0].applies_to("dev-admin"));
+        assert_eq!(config.drift_read, None);
+    }
+
+    #[test]
+    fn drift_read_is_one_of_the_modes() {
+        use crate::live::aws::bulk::ReadMode;
+        let read =
+            |text: &str| Config::parse(Path::new("symguard.toml"), text).map(|c| c.drift_read);
+        assert_eq!(
+            read("[drift]\nread = \"per-group\"\n").unwrap(),
+            Some(ReadMode::PerGroup)
+        );
+        assert_eq!(
+            read("[drift]\nread = \"bulk\"\n").unwrap(),
+            Some(ReadMode::Bulk)
+        );
+        assert!(error("[drift]\nread = \"fast\"\n")
+            .starts_with("symguard.toml:2:8: `read`: unknown variant `fast`, expected one of `bulk`, `per-group`, `auto`"));
     }
 
     #[test]

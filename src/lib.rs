@@ -469,6 +469,15 @@ fn models<'w>(
         .collect()
 }
 
+/// The connection with `--read`, else the `[drift] read` of the roots' configurations.
+fn configured_read(
+    live_options: &LiveOptions,
+    models: &[(model::Model<'_>, std::sync::Arc<config::Config>)],
+) -> Result<live::aws::Connection, Error> {
+    let configs = models.iter().map(|(_, config)| &**config);
+    live::aws::bulk::configured_read(&live_options.connection, configs).map_err(Error::Input)
+}
+
 /// One thread is enough: the work is waiting on IAM, bounded by `--concurrency`.
 fn async_runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
@@ -611,7 +620,7 @@ impl<'w> DriftInputs<'w> {
                 })?;
                 state
             }
-            None => read_live(&plan, &live_options.connection)?,
+            None => read_live(&plan, &configured_read(live_options, &models)?)?,
         };
         Ok(DriftInputs {
             models,
@@ -800,7 +809,7 @@ pub fn snapshot(
     let models = models(&workspace, options)?;
     let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
     let plan = drift::read_plan(&only_models, live_options.shard);
-    let mut state = read_live(&plan, &live_options.connection)?;
+    let mut state = read_live(&plan, &configured_read(live_options, &models)?)?;
     state.shard = live_options.shard.map(|s| s.to_string());
     Ok(state)
 }
