@@ -111,6 +111,7 @@ impl<'w> Scope<'w> {
                 path_module.clone(),
                 stack.clone(),
                 Rc::clone(&self.depth),
+                Rc::clone(&self.decls_by_module),
             );
             let args = self.eval_body(&decl.block.body, cx, Some(("module", false)));
             for (key, attr) in args.attrs {

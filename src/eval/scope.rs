@@ -19,6 +19,9 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// Each module's declarations, by workspace index, collected once for a root.
+pub(super) type DeclsByModule<'w> = Rc<RefCell<HashMap<usize, Arc<Decls<'w>>>>>;
+
 /// Per-expression context: the file the expression is in and the names bound around it.
 #[derive(Clone)]
 pub(super) struct Cx<'a> {
@@ -59,7 +62,9 @@ pub struct Scope<'w> {
     pub module: &'w ModuleDir,
     /// The root module: `file()` paths are relative to it, as Terraform's working directory.
     pub(super) root: &'w ModuleDir,
-    pub decls: Decls<'w>,
+    /// Shared by every instance of the module and with the rules (`Model::decls`): a
+    /// module's declarations are collected once per root.
+    pub decls: Arc<Decls<'w>>,
     /// Address prefix of this instance: empty for a root, `module.flow.` for a child.
     pub prefix: String,
     pub(super) variables: HashMap<String, Value>,
@@ -71,6 +76,8 @@ pub struct Scope<'w> {
     resources: RefCell<HashMap<String, Slot<EvaluatedResource>>>,
     pub(super) children: RefCell<HashMap<String, Slot<Rc<ModuleInstances<'w>>>>>,
     pub(super) depth: Rc<RefCell<usize>>,
+    /// Declarations by workspace module index, for the whole root.
+    pub(super) decls_by_module: DeclsByModule<'w>,
     pub cycles: RefCell<Vec<Cycle>>,
 }
 
@@ -86,6 +93,7 @@ impl<'w> Scope<'w> {
             String::new(),
             ".".into(),
             vec![index],
+            Rc::default(),
             Rc::default(),
         );
         let mut given: Vec<(String, Value)> = Vec::new();
@@ -124,13 +132,20 @@ impl<'w> Scope<'w> {
         path_module: String,
         stack: Vec<usize>,
         depth: Rc<RefCell<usize>>,
+        decls_by_module: DeclsByModule<'w>,
     ) -> Scope<'w> {
         let module = &workspace.modules[index];
+        let decls = Arc::clone(
+            decls_by_module
+                .borrow_mut()
+                .entry(index)
+                .or_insert_with(|| Arc::new(Decls::collect(module))),
+        );
         let mut scope = Scope {
             workspace,
             module,
             root,
-            decls: Decls::collect(module),
+            decls,
             prefix,
             variables: HashMap::new(),
             path_module,
@@ -139,6 +154,7 @@ impl<'w> Scope<'w> {
             resources: RefCell::default(),
             children: RefCell::default(),
             depth,
+            decls_by_module,
             cycles: RefCell::default(),
         };
         let defaults: Vec<(String, Value)> = scope
