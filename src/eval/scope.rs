@@ -19,8 +19,14 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Each module's declarations, by workspace index, collected once for a root.
-pub(super) type DeclsByModule<'w> = Rc<RefCell<HashMap<usize, Arc<Decls<'w>>>>>;
+/// What every module instance of one root's evaluation shares.
+#[derive(Default)]
+pub(super) struct RootShared<'w> {
+    /// References being resolved, nested: bounded by `MAX_REFERENCE_DEPTH`.
+    depth: RefCell<usize>,
+    /// Each module's declarations, by workspace index, collected once for the root.
+    decls: RefCell<HashMap<usize, Arc<Decls<'w>>>>,
+}
 
 /// Per-expression context: the file the expression is in and the names bound around it.
 #[derive(Clone)]
@@ -75,9 +81,7 @@ pub struct Scope<'w> {
     locals: RefCell<HashMap<String, Slot<Value>>>,
     resources: RefCell<HashMap<String, Slot<EvaluatedResource>>>,
     pub(super) children: RefCell<HashMap<String, Slot<Rc<ModuleInstances<'w>>>>>,
-    pub(super) depth: Rc<RefCell<usize>>,
-    /// Declarations by workspace module index, for the whole root.
-    pub(super) decls_by_module: DeclsByModule<'w>,
+    pub(super) shared: Rc<RootShared<'w>>,
     pub cycles: RefCell<Vec<Cycle>>,
 }
 
@@ -93,7 +97,6 @@ impl<'w> Scope<'w> {
             String::new(),
             ".".into(),
             vec![index],
-            Rc::default(),
             Rc::default(),
         );
         let mut given: Vec<(String, Value)> = Vec::new();
@@ -131,12 +134,12 @@ impl<'w> Scope<'w> {
         prefix: String,
         path_module: String,
         stack: Vec<usize>,
-        depth: Rc<RefCell<usize>>,
-        decls_by_module: DeclsByModule<'w>,
+        shared: Rc<RootShared<'w>>,
     ) -> Scope<'w> {
         let module = &workspace.modules[index];
         let decls = Arc::clone(
-            decls_by_module
+            shared
+                .decls
                 .borrow_mut()
                 .entry(index)
                 .or_insert_with(|| Arc::new(Decls::collect(module))),
@@ -153,8 +156,7 @@ impl<'w> Scope<'w> {
             locals: RefCell::default(),
             resources: RefCell::default(),
             children: RefCell::default(),
-            depth,
-            decls_by_module,
+            shared,
             cycles: RefCell::default(),
         };
         let defaults: Vec<(String, Value)> = scope
@@ -309,7 +311,7 @@ impl<'w> Scope<'w> {
     }
 
     pub(super) fn enter(&self) -> bool {
-        let mut depth = self.depth.borrow_mut();
+        let mut depth = self.shared.depth.borrow_mut();
         *depth += 1;
         if *depth > MAX_REFERENCE_DEPTH {
             *depth -= 1;
@@ -319,7 +321,7 @@ impl<'w> Scope<'w> {
     }
 
     pub(super) fn leave(&self) {
-        *self.depth.borrow_mut() -= 1;
+        *self.shared.depth.borrow_mut() -= 1;
     }
 
     /// Evaluates every local, referenced or not, as Terraform does: a cycle among unused
