@@ -2,7 +2,10 @@
 //! in front of a local moto server, for the drift benchmark (`benches/run.sh`).
 //!
 //! usage: latency-proxy --listen 127.0.0.1:PORT --upstream http://127.0.0.1:MOTOPORT
-//!            --latency-ms 50
+//!            --latency-ms 50 [--page-items 1000]
+//!
+//! `--page-items`: answer `GetAccountAuthorizationDetails` in pages of that many items, as
+//! IAM does (moto answers it in one page however large).
 
 #[allow(dead_code)] // the fault-injection half is for the tests
 #[path = "../tests/support/proxy.rs"]
@@ -12,7 +15,7 @@ use std::time::Duration;
 
 fn main() {
     let usage =
-        "usage: latency-proxy --listen HOST:PORT --upstream http://HOST:PORT --latency-ms MS";
+        "usage: latency-proxy --listen HOST:PORT --upstream http://HOST:PORT --latency-ms MS [--page-items N]";
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value = |flag: &str| {
         let found = args
@@ -29,12 +32,27 @@ fn main() {
         eprintln!("--latency-ms: not a whole number of milliseconds\n{usage}");
         std::process::exit(2);
     };
+    let page_items = match args.iter().position(|a| a == "--page-items") {
+        None => None,
+        Some(i) => match args.get(i + 1).and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) if n > 0 => Some(n),
+            _ => {
+                eprintln!("--page-items: not a positive whole number\n{usage}");
+                std::process::exit(2);
+            }
+        },
+    };
     // The proxy panics on a port it cannot take; say why here instead.
     if let Err(e) = std::net::TcpListener::bind(&listen) {
         eprintln!("{listen}: {e}");
         std::process::exit(2);
     }
-    let proxy = proxy::FaultProxy::with_latency(&listen, &upstream, Duration::from_millis(latency));
+    let proxy = proxy::FaultProxy::with_latency(
+        &listen,
+        &upstream,
+        Duration::from_millis(latency),
+        page_items,
+    );
     eprintln!("{} -> {upstream}, {latency} ms on every answer", proxy.url);
     loop {
         std::thread::park();

@@ -5,6 +5,7 @@
 
 use crate::duration;
 use crate::finding::{Finding, Severity};
+use crate::live::aws::bulk::ReadMode;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -34,6 +35,8 @@ pub struct Config {
     /// `[drift] grace`, in seconds: how long past its end a Sym grant still counts as
     /// active (de-escalation takes a moment); `None` for the default.
     pub drift_grace: Option<u64>,
+    /// `[drift] read`: how drift reads IAM when `--read` does not say.
+    pub drift_read: Option<ReadMode>,
 }
 
 /// A standing member of declared groups, allowed by the configuration.
@@ -124,6 +127,7 @@ impl Config {
             policy_params: serde_json::to_value(&file.policy.params)
                 .unwrap_or(serde_json::Value::Null),
             max_removals: file.remediate.max_removals,
+            drift_read: file.drift.read,
             ..Config::default()
         };
         for (name, level) in file.rules {
@@ -246,6 +250,7 @@ struct ConfigFile {
 #[serde(deny_unknown_fields)]
 struct DriftSection {
     grace: Option<Spanned<String>>,
+    read: Option<ReadMode>,
 }
 
 #[derive(Deserialize, Default)]
@@ -415,6 +420,24 @@ mod tests {
         assert!(config.require_reason);
         assert!(config.max_durations[0].applies_to("prod-admin"));
         assert!(!config.max_durations[0].applies_to("dev-admin"));
+        assert_eq!(config.drift_read, None);
+    }
+
+    #[test]
+    fn drift_read_is_one_of_the_modes() {
+        use crate::live::aws::bulk::ReadMode;
+        let read =
+            |text: &str| Config::parse(Path::new("symguard.toml"), text).map(|c| c.drift_read);
+        assert_eq!(
+            read("[drift]\nread = \"per-group\"\n").unwrap(),
+            Some(ReadMode::PerGroup)
+        );
+        assert_eq!(
+            read("[drift]\nread = \"bulk\"\n").unwrap(),
+            Some(ReadMode::Bulk)
+        );
+        assert!(error("[drift]\nread = \"fast\"\n")
+            .starts_with("symguard.toml:2:8: `read`: unknown variant `fast`, expected one of `bulk`, `per-group`, `auto`"));
     }
 
     #[test]

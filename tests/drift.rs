@@ -633,6 +633,283 @@ fn persistent_faults_end_the_run_naming_the_call() {
     });
 }
 
+/// The scenario, and what only the bulk read finds elsewhere: a customer managed policy of
+/// a group naming a role to assume, a connector role with customer and AWS managed policies.
+fn seed_scenario_with_managed_policies(moto: &Moto) {
+    seed_scenario(moto);
+    let policy = |name: &str, document: String| {
+        moto.run(async {
+            let answer = moto
+                .iam
+                .create_policy()
+                .policy_name(name)
+                .policy_document(document)
+                .send()
+                .await
+                .unwrap();
+            answer.policy().unwrap().arn().unwrap().to_string()
+        })
+    };
+    let db_console = policy(
+        "db-console",
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::{ACCOUNT}:role/db-console"}}]}}"#
+        ),
+    );
+    moto.attach("db-read", &db_console);
+    moto.run(async {
+        moto.iam
+            .create_user()
+            .user_name("carol")
+            .send()
+            .await
+            .unwrap();
+        moto.iam
+            .add_user_to_group()
+            .group_name("db-read")
+            .user_name("carol")
+            .send()
+            .await
+            .unwrap();
+    });
+    moto.role("/", "db-console", 28800, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#);
+    let extra = policy(
+        "sym-extra",
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["iam:AddUserToGroup","iam:RemoveUserFromGroup"],"Resource":"arn:aws:iam::{ACCOUNT}:group/sym/db-read"}}]}}"#
+        ),
+    );
+    moto.run(async {
+        for arn in [extra.as_str(), "arn:aws:iam::aws:policy/IAMReadOnlyAccess"] {
+            moto.iam
+                .attach_role_policy()
+                .role_name("SymIAMProd")
+                .policy_arn(arn)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+}
+
+/// Bulk and group-by-group reads fill the same state: the same report, byte for byte, and
+/// the same snapshot; through the proxy, the bulk answer comes in pages of two items and
+/// every page is read.
+#[test]
+fn bulk_and_per_group_reads_give_identical_reports_and_snapshots() {
+    let moto = Moto::start();
+    seed_scenario_with_managed_policies(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let grants = grants_file(dir.path());
+    let pages = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = pages.clone();
+    let proxy = support::FaultProxy::paging(&moto.url, 2, move |body| {
+        if body.contains("Action=GetAccountAuthorizationDetails&") && body.contains("Marker=") {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        None
+    });
+    let run = |command: &str, url: &str, read: &str, out: Option<&str>| {
+        let mut cmd = symguard("testing", "testing");
+        cmd.args([command, SCENARIO, "--endpoint-url", url, "--read", read]);
+        match out {
+            Some(path) => cmd.args(["-o", path]),
+            None => cmd.args(["--grants", &grants, "--format", "json"]),
+        };
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(stderr.is_empty(), "{read}: {stderr}");
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, per_group) = run("drift", &moto.url, "per-group", None);
+    assert_eq!(code, Some(1), "{per_group}");
+    let messages: Vec<String> = findings(&serde_json::from_str(&per_group).unwrap())
+        .into_iter()
+        .map(|f| f.3)
+        .collect();
+    // What the managed policies add: a member, the role its group's policy names, the
+    // connector's managed policy that lets it manage db-read.
+    assert!(
+        messages.iter().any(|m| m.starts_with("user `carol`")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("`db-console`")),
+        "{messages:?}"
+    );
+    assert!(
+        !messages.iter().any(|m| m.contains("on `db-read`")),
+        "{messages:?}"
+    );
+    assert_eq!(
+        run("drift", &moto.url, "bulk", None),
+        (code, per_group.clone())
+    );
+    assert_eq!(
+        run("drift", &proxy.url, "bulk", None),
+        (code, per_group.clone())
+    );
+    // Two items a page: 5 users and 5 groups in 5 pages, 3 roles in 2, the 2 customer
+    // managed policies in 1; every page after a scan's first is asked for by its Marker.
+    assert_eq!(pages.load(std::sync::atomic::Ordering::SeqCst), 4 + 1);
+
+    let snapshot = |read: &str, url: &str| {
+        let path = dir.path().join(format!("{read}.json"));
+        let (code, _) = run("snapshot", url, read, Some(path.to_str().unwrap()));
+        assert_eq!(code, Some(0));
+        let mut state: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        state["taken_at"] = Value::Null;
+        state
+    };
+    let per_group = snapshot("per-group", &moto.url);
+    assert_eq!(
+        per_group["accounts"][ACCOUNT]["roles"]["db-console"]["max_session_duration"],
+        28800
+    );
+    assert_eq!(snapshot("bulk", &proxy.url), per_group);
+}
+
+/// A page of the bulk read that fails after the SDK's retries ends the run with 2 and no
+/// findings: nothing is compared on part of an account.
+#[test]
+fn a_bulk_page_that_keeps_failing_ends_the_run_with_no_findings() {
+    let moto = Moto::start();
+    seed_scenario(&moto);
+    let proxy = support::FaultProxy::paging(&moto.url, 2, |body| {
+        body.contains("Marker=page-2")
+            .then_some(support::Fault::Error(500, "InternalFailure"))
+    });
+    let (code, stdout, stderr) = failure(
+        &[
+            "drift",
+            SCENARIO,
+            "--endpoint-url",
+            &proxy.url,
+            "--read",
+            "bulk",
+            "--format",
+            "json",
+        ],
+        "testing",
+        "testing",
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.starts_with("error: iam:GetAccountAuthorizationDetails failed"),
+        "{stderr}"
+    );
+    assert!(proxy.injected() >= 5, "retried {} times", proxy.injected());
+}
+
+/// A root declaring `count` groups `team-NN` of the connector's scope.
+fn many_groups_root(moto: &Moto, count: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tf = String::from(
+        "module \"iam_connector\" {\n  source      = \"symopsio/iam-connector/aws\"\n  version     = \">= 2.0.0\"\n  environment = \"prod\"\n}\n\nresource \"sym_integration\" \"iam\" {\n  type        = \"permission_context\"\n  name        = \"prod-iam\"\n  external_id = module.iam_connector.settings.account_id\n  settings    = module.iam_connector.settings\n}\n",
+    );
+    let mut targets = Vec::new();
+    for i in 0..count {
+        let name = format!("team-{i:02}");
+        moto.group("/sym/", &name, &[&format!("user-{i:02}")]);
+        tf += &format!(
+            "\nresource \"sym_target\" \"t{i:02}\" {{\n  type     = \"aws_iam_group\"\n  name     = \"{name}\"\n  label    = \"{name}\"\n  settings = {{ iam_group = \"{name}\" }}\n}}\n"
+        );
+        targets.push(format!("sym_target.t{i:02}.id"));
+    }
+    tf += &format!(
+        "\nresource \"sym_strategy\" \"iam\" {{\n  type           = \"aws_iam\"\n  name           = \"prod\"\n  integration_id = sym_integration.iam.id\n  targets        = [{}]\n}}\n",
+        targets.join(", ")
+    );
+    fs::write(dir.path().join("main.tf"), tf).unwrap();
+    dir
+}
+
+/// `auto` reads few groups one by one and many in bulk; denied the bulk call, it says so
+/// in one line and reads group by group, while `--read bulk` stops on the denial.
+#[test]
+fn auto_reads_many_groups_in_bulk_and_falls_back_when_denied() {
+    let moto = Moto::start();
+    let many = symguard::live::aws::bulk::AUTO_BULK_ABOVE_GROUPS + 1;
+    let dir = many_groups_root(&moto, many);
+    let root = dir.path().to_str().unwrap();
+    let actions = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let drift = |read: Option<&str>, deny: bool| {
+        let log = actions.clone();
+        let proxy = support::FaultProxy::start(&moto.url, move |body| {
+            let action = body.split('&').next().unwrap_or_default().to_string();
+            log.lock().unwrap().push(action);
+            (deny && body.contains("Action=GetAccountAuthorizationDetails&"))
+                .then_some(support::Fault::Error(403, "AccessDenied"))
+        });
+        actions.lock().unwrap().clear();
+        let mut cmd = symguard("testing", "testing");
+        cmd.args([
+            "drift",
+            root,
+            "--endpoint-url",
+            &proxy.url,
+            "--format",
+            "json",
+        ]);
+        if let Some(read) = read {
+            cmd.args(["--read", read]);
+        }
+        let out = cmd.output().unwrap();
+        let called = |action: &str| {
+            let wanted = format!("Action={action}");
+            actions
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|a| **a == wanted)
+                .count()
+        };
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+            called("GetAccountAuthorizationDetails"),
+            called("GetGroup"),
+        )
+    };
+    let (code, per_group, stderr, bulk_calls, group_calls) = drift(Some("per-group"), false);
+    assert_eq!((code, stderr.as_str()), (Some(1), ""));
+    assert_eq!((bulk_calls, group_calls), (0, many));
+    assert_eq!(
+        findings(&serde_json::from_str(&per_group).unwrap()).len(),
+        many
+    );
+
+    let (code, auto, stderr, bulk_calls, group_calls) = drift(None, false);
+    assert_eq!((code, stderr.as_str()), (Some(1), ""));
+    assert_eq!(auto, per_group);
+    assert_eq!(group_calls, 0);
+    // Users and groups, then roles (the connector's): one page each.
+    assert_eq!(bulk_calls, 2);
+
+    let (code, fallback, stderr, _, group_calls) = drift(None, true);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(fallback, per_group);
+    assert_eq!(group_calls, many);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "note: iam:GetAccountAuthorizationDetails is denied in account {ACCOUNT}"
+        )),
+        "{stderr}"
+    );
+
+    let (code, stdout, stderr, _, group_calls) = drift(Some("bulk"), true);
+    assert_eq!((code, stdout.as_str(), group_calls), (Some(2), "", 0));
+    assert!(
+        stderr.starts_with(
+            "error: access denied: the credentials may not call iam:GetAccountAuthorizationDetails"
+        ),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_connector_from_syms_registry_host_scopes_the_unmanaged_groups() {
     let moto = Moto::start();

@@ -69,6 +69,11 @@ pub struct AwsArgs {
     /// attempts in all.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
     timeout: std::time::Duration,
+    /// How to read IAM: in bulk (iam:GetAccountAuthorizationDetails, a few requests per
+    /// account), per group (three requests a group), or auto (bulk for many groups, per
+    /// group when bulk is denied) [default: [drift] read, else auto]
+    #[arg(long, value_enum, value_name = "MODE")]
+    read: Option<symguard::live::aws::bulk::ReadMode>,
 }
 
 impl AwsArgs {
@@ -82,6 +87,7 @@ impl AwsArgs {
                 role_template: self.role_template,
                 concurrency: usize::from(self.concurrency),
                 attempt_timeout: self.timeout,
+                read: self.read,
             },
             grants,
             state,

@@ -58,6 +58,15 @@ pub(crate) fn read_live(
         .map_err(Error::Live)
 }
 
+/// The connection with `--read`, else the `[drift] read` of the roots' configurations.
+pub(crate) fn configured_read(
+    live_options: &LiveOptions,
+    models: &[(model::Model<'_>, std::sync::Arc<config::Config>)],
+) -> Result<live::aws::Connection, Error> {
+    let configs = models.iter().map(|(_, config)| &**config);
+    live::aws::bulk::configured_read(&live_options.connection, configs).map_err(Error::Input)
+}
+
 /// What drift compares: every root's model with its configuration, the active grants and
 /// the live state (read from AWS, or a snapshot).
 pub(crate) struct DriftInputs<'w> {
@@ -101,7 +110,7 @@ impl<'w> DriftInputs<'w> {
                 })?;
                 state
             }
-            None => read_live(&plan, &live_options.connection)?,
+            None => read_live(&plan, &configured_read(live_options, &models)?)?,
         };
         drift::provenance::check_times(&state).map_err(|e| {
             let source = match &live_options.state {

@@ -110,7 +110,7 @@ impl<'w> Scope<'w> {
                 format!("{address}."),
                 path_module.clone(),
                 stack.clone(),
-                Rc::clone(&self.depth),
+                Rc::clone(&self.shared),
             );
             let args = self.eval_body(&decl.block.body, cx, Some(("module", false)));
             for (key, attr) in args.attrs {

@@ -19,6 +19,15 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// What every module instance of one root's evaluation shares.
+#[derive(Default)]
+pub(super) struct RootShared<'w> {
+    /// References being resolved, nested: bounded by `MAX_REFERENCE_DEPTH`.
+    depth: RefCell<usize>,
+    /// Each module's declarations, by workspace index, collected once for the root.
+    decls: RefCell<HashMap<usize, Arc<Decls<'w>>>>,
+}
+
 /// Per-expression context: the file the expression is in and the names bound around it.
 #[derive(Clone)]
 pub(super) struct Cx<'a> {
@@ -59,7 +68,9 @@ pub struct Scope<'w> {
     pub module: &'w ModuleDir,
     /// The root module: `file()` paths are relative to it, as Terraform's working directory.
     pub(super) root: &'w ModuleDir,
-    pub decls: Decls<'w>,
+    /// Shared by every instance of the module and with the rules (`Model::decls`): a
+    /// module's declarations are collected once per root.
+    pub decls: Arc<Decls<'w>>,
     /// Address prefix of this instance: empty for a root, `module.flow.` for a child.
     pub prefix: String,
     pub(super) variables: HashMap<String, Value>,
@@ -70,7 +81,7 @@ pub struct Scope<'w> {
     locals: RefCell<HashMap<String, Slot<Value>>>,
     resources: RefCell<HashMap<String, Slot<EvaluatedResource>>>,
     pub(super) children: RefCell<HashMap<String, Slot<Rc<ModuleInstances<'w>>>>>,
-    pub(super) depth: Rc<RefCell<usize>>,
+    pub(super) shared: Rc<RootShared<'w>>,
     pub cycles: RefCell<Vec<Cycle>>,
 }
 
@@ -123,14 +134,21 @@ impl<'w> Scope<'w> {
         prefix: String,
         path_module: String,
         stack: Vec<usize>,
-        depth: Rc<RefCell<usize>>,
+        shared: Rc<RootShared<'w>>,
     ) -> Scope<'w> {
         let module = &workspace.modules[index];
+        let decls = Arc::clone(
+            shared
+                .decls
+                .borrow_mut()
+                .entry(index)
+                .or_insert_with(|| Arc::new(Decls::collect(module))),
+        );
         let mut scope = Scope {
             workspace,
             module,
             root,
-            decls: Decls::collect(module),
+            decls,
             prefix,
             variables: HashMap::new(),
             path_module,
@@ -138,7 +156,7 @@ impl<'w> Scope<'w> {
             locals: RefCell::default(),
             resources: RefCell::default(),
             children: RefCell::default(),
-            depth,
+            shared,
             cycles: RefCell::default(),
         };
         let defaults: Vec<(String, Value)> = scope
@@ -293,7 +311,7 @@ impl<'w> Scope<'w> {
     }
 
     pub(super) fn enter(&self) -> bool {
-        let mut depth = self.depth.borrow_mut();
+        let mut depth = self.shared.depth.borrow_mut();
         *depth += 1;
         if *depth > MAX_REFERENCE_DEPTH {
             *depth -= 1;
@@ -303,7 +321,7 @@ impl<'w> Scope<'w> {
     }
 
     pub(super) fn leave(&self) {
-        *self.depth.borrow_mut() -= 1;
+        *self.shared.depth.borrow_mut() -= 1;
     }
 
     /// Evaluates every local, referenced or not, as Terraform does: a cycle among unused

@@ -109,6 +109,9 @@ pub struct Model<'w> {
     /// The root's directory and every local module directory its calls reach, evaluated
     /// or not: Terraform validates a module behind `count = 0` too.
     pub dirs: Vec<&'w ModuleDir>,
+    /// The declarations of each of `dirs`, in the same order: collected once, for the
+    /// evaluator and the rules alike.
+    pub decls: Vec<std::sync::Arc<crate::eval::Decls<'w>>>,
     /// Managed resources in declaration order.
     pub resources: Vec<Resource>,
     pub data: Vec<Resource>,
@@ -135,6 +138,8 @@ impl<'w> Model<'w> {
                     let called = &workspace.modules[called];
                     if !model.dirs.iter().any(|d| std::ptr::eq(*d, called)) {
                         model.dirs.push(called);
+                        let decls = crate::eval::Decls::collect(called);
+                        model.decls.push(std::sync::Arc::new(decls));
                     }
                 }
             }
@@ -146,6 +151,7 @@ impl<'w> Model<'w> {
     fn collect(&mut self, workspace: &'w Workspace, scope: &Scope<'w>) {
         if !self.dirs.iter().any(|d| std::ptr::eq(*d, scope.module)) {
             self.dirs.push(scope.module);
+            self.decls.push(std::sync::Arc::clone(&scope.decls));
         }
         let decls = &scope.decls;
         let declared = decls

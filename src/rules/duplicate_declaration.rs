@@ -1,5 +1,4 @@
 use super::{Context, Rule};
-use crate::eval::Decls;
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -12,8 +11,8 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for dir in &cx.model.dirs {
-        for (address, loc, first) in Decls::collect(dir).duplicates {
+    for decls in &cx.model.decls {
+        for (address, loc, first) in decls.duplicates.iter().cloned() {
             out.push(
                 cx.finding(
                     &RULE,

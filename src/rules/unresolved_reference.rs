@@ -54,17 +54,16 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .help("point `source` at the module's directory, relative to this one"),
         );
     }
-    for dir in &cx.model.dirs {
-        walk_dir(cx, dir, out);
+    for (dir, decls) in cx.model.dirs.iter().zip(&cx.model.decls) {
+        walk_dir(cx, dir, decls, out);
     }
 }
 
-fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, out: &mut Vec<Finding>) {
-    let decls = Decls::collect(dir);
+fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, decls: &Decls, out: &mut Vec<Finding>) {
     for file in &dir.files {
         let Ok(body) = &file.body else { continue };
         let mut walker = Walker {
-            decls: &decls,
+            decls,
             file: &file.source,
             bound: Vec::new(),
             found: Vec::new(),
@@ -108,7 +107,7 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, out: &mut Vec<Finding>) 
             walker.blocks(&block.body);
         }
         for (loc, reference) in walker.found {
-            let (message, help) = match suggestion(&decls, &reference) {
+            let (message, help) = match suggestion(decls, &reference) {
                 Some(near) => (
                     format!("`{reference}` is not declared in this module; did you mean `{near}`?"),
                     format!(

@@ -1,8 +1,10 @@
 //! A loopback HTTP proxy in front of moto that injects the faults a real IAM endpoint
 //! gives: error answers (throttling, 500s, denials), answers slower than the client's
 //! timeout, dropped connections and answers cut short; and, for the benchmark
-//! (`examples/latency-proxy.rs`), a fixed latency on every answer. Standard library only,
-//! one thread per connection, one request per connection (`Connection: close`).
+//! (`examples/latency-proxy.rs`), a fixed latency on every answer. moto answers
+//! `GetAccountAuthorizationDetails` in one page however large; the proxy can split that
+//! answer into pages of a few items the way IAM does (`IsTruncated`, `Marker`). Standard
+//! library only, one thread per connection, one request per connection (`Connection: close`).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -39,15 +41,50 @@ impl FaultProxy {
         upstream: &str,
         decide: impl Fn(&str) -> Option<Fault> + Send + Sync + 'static,
     ) -> FaultProxy {
-        Self::serve("127.0.0.1:0", upstream, Duration::ZERO, Arc::new(decide))
+        let decide = Arc::new(decide);
+        Self::serve("127.0.0.1:0", upstream, Duration::ZERO, None, decide)
     }
 
-    /// Passes everything on, each answer `latency` late: a distant endpoint on loopback.
-    pub fn with_latency(listen: &str, upstream: &str, latency: Duration) -> FaultProxy {
-        Self::serve(listen, upstream, latency, Arc::new(|_: &str| None))
+    /// As `start`, with `GetAccountAuthorizationDetails` answered `page_items` items a page.
+    pub fn paging(
+        upstream: &str,
+        page_items: usize,
+        decide: impl Fn(&str) -> Option<Fault> + Send + Sync + 'static,
+    ) -> FaultProxy {
+        let decide = Arc::new(decide);
+        Self::serve(
+            "127.0.0.1:0",
+            upstream,
+            Duration::ZERO,
+            Some(page_items),
+            decide,
+        )
     }
 
-    fn serve(listen: &str, upstream: &str, latency: Duration, decide: Arc<Decide>) -> FaultProxy {
+    /// Passes everything on, each answer `latency` late: a distant endpoint on loopback;
+    /// `GetAccountAuthorizationDetails` in pages of `page_items` when given.
+    pub fn with_latency(
+        listen: &str,
+        upstream: &str,
+        latency: Duration,
+        page_items: Option<usize>,
+    ) -> FaultProxy {
+        Self::serve(
+            listen,
+            upstream,
+            latency,
+            page_items,
+            Arc::new(|_: &str| None),
+        )
+    }
+
+    fn serve(
+        listen: &str,
+        upstream: &str,
+        latency: Duration,
+        page_items: Option<usize>,
+        decide: Arc<Decide>,
+    ) -> FaultProxy {
         let listener = TcpListener::bind(listen).expect("the proxy's port is free");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let upstream = upstream.trim_start_matches("http://").to_string();
@@ -57,7 +94,7 @@ impl FaultProxy {
             for client in listener.incoming().flatten() {
                 let (upstream, decide, count) = (upstream.clone(), decide.clone(), count.clone());
                 std::thread::spawn(move || {
-                    let _ = proxy_one(client, &upstream, latency, &*decide, &count);
+                    let _ = proxy_one(client, &upstream, latency, page_items, &*decide, &count);
                 });
             }
         });
@@ -96,6 +133,7 @@ fn proxy_one(
     mut client: TcpStream,
     upstream: &str,
     latency: Duration,
+    page_items: Option<usize>,
     decide: &Decide,
     injected: &AtomicUsize,
 ) -> std::io::Result<()> {
@@ -161,6 +199,11 @@ fn proxy_one(
     if let Some(Fault::LoseAnswer) = fault {
         return Ok(());
     }
+    if let Some(items) =
+        page_items.filter(|_| body.contains("Action=GetAccountAuthorizationDetails&"))
+    {
+        answer = one_page(&answer, items, &body);
+    }
     if let Some(Fault::Truncate) = fault {
         let body_start = answer
             .windows(4)
@@ -169,4 +212,112 @@ fn proxy_one(
         answer.truncate(body_start + (answer.len() - body_start) / 2);
     }
     client.write_all(&answer)
+}
+
+/// The lists of `GetAccountAuthorizationDetails`, in the order IAM pages through them.
+const DETAIL_LISTS: [&str; 4] = [
+    "UserDetailList",
+    "GroupDetailList",
+    "RoleDetailList",
+    "Policies",
+];
+
+/// The page of moto's whole `GetAccountAuthorizationDetails` answer that the request's
+/// `Marker` (`page-N`, the proxy's own) asks for, `items` list members a page with
+/// `IsTruncated` and the next `Marker` as IAM gives them. moto ignores `Marker`, so every
+/// page is cut from a fresh whole answer. Other answers (errors) pass unchanged.
+fn one_page(answer: &[u8], items: usize, request: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(answer);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return answer.to_vec();
+    };
+    let open = "<GetAccountAuthorizationDetailsResult>";
+    let close = "</GetAccountAuthorizationDetailsResult>";
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    let (Some(start), Some(end)) = (body.find(open), body.find(close)) else {
+        return answer.to_vec();
+    };
+    let result = &body[start + open.len()..end];
+    let mut all: Vec<(&str, &str)> = Vec::new();
+    for list in DETAIL_LISTS {
+        all.extend(list_members(result, list).into_iter().map(|m| (list, m)));
+    }
+    let page: usize = request
+        .split('&')
+        .find_map(|p| p.strip_prefix("Marker=page-")?.parse().ok())
+        .unwrap_or(0);
+    let chunk = all.iter().skip(page * items).take(items);
+    let mut xml = String::from(open);
+    for list in DETAIL_LISTS {
+        xml += &format!("<{list}>");
+        for (_, member) in chunk.clone().filter(|(l, _)| *l == list) {
+            xml += member;
+        }
+        xml += &format!("</{list}>");
+    }
+    let more = (page + 1) * items < all.len();
+    xml += &format!("<IsTruncated>{more}</IsTruncated>");
+    if more {
+        xml += &format!("<Marker>page-{}</Marker>", page + 1);
+    }
+    let body = format!("{}{xml}{}", &body[..start], &body[end..]);
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The top-level `<member>` elements of `<list>` in `xml`, each whole.
+fn list_members<'x>(xml: &'x str, list: &str) -> Vec<&'x str> {
+    let (open, close) = (format!("<{list}>"), format!("</{list}>"));
+    let Some(inner) = xml
+        .split_once(&open)
+        .and_then(|(_, rest)| Some(rest.split_once(&close)?.0))
+    else {
+        return Vec::new(); // absent, or empty as `<List/>`
+    };
+    let mut members = Vec::new();
+    let (mut depth, mut start, mut at) = (0usize, 0usize, 0usize);
+    while let Some(offset) = inner[at..].find("member>") {
+        let tag = at + offset;
+        let closing = inner[..tag].ends_with("</");
+        let opening = inner[..tag].ends_with('<');
+        at = tag + "member>".len();
+        if opening {
+            if depth == 0 {
+                start = tag - 1;
+            }
+            depth += 1;
+        } else if closing {
+            depth -= 1;
+            if depth == 0 {
+                members.push(&inner[start..at]);
+            }
+        }
+    }
+    members
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || after.len() < size {
+            break;
+        }
+        out += &after[..size];
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
 }
