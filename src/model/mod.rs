@@ -2,6 +2,7 @@
 //! resources. Rules ask questions of it ("which connector serves this integration?") rather
 //! than walking syntax.
 
+pub mod flow_params;
 pub mod iam;
 
 use crate::duration;
@@ -161,6 +162,11 @@ impl<'w> Model<'w> {
                 .trim_start_matches("data.")
                 .split_once('.')
                 .unwrap_or_default();
+            let instances = if kind == "sym_flow" && !is_data {
+                flows_read_for_rules(&instances)
+            } else {
+                instances
+            };
             let resource = Resource {
                 kind: kind.to_string(),
                 name: name.to_string(),
@@ -313,6 +319,21 @@ impl<'w> Model<'w> {
         self.referenced(&params.body.attr("strategy_id")?.value)
             .filter(|(r, _)| r.kind == "sym_strategy")
     }
+}
+
+/// Flows with provider 1's `params` map also given the block it means.
+fn flows_read_for_rules(flows: &std::sync::Arc<[Instance]>) -> std::sync::Arc<[Instance]> {
+    if !flows.iter().any(flow_params::is_provider_v1) {
+        return std::sync::Arc::clone(flows);
+    }
+    flows
+        .iter()
+        .map(|flow| {
+            let mut flow = flow.clone();
+            flow_params::read_v1_params(&mut flow.body);
+            flow
+        })
+        .collect()
 }
 
 pub enum TargetRef<'a> {
