@@ -313,6 +313,19 @@ impl<'w> Model<'w> {
             .collect()
     }
 
+    /// The file a flow's `implementation` names, read: providers 1 and 2 take a path
+    /// (`"${path.module}/impl.py"`) and read it from Terraform's working directory, the root
+    /// module, as `file()` does; provider 3 takes the code itself, which is no file's name.
+    /// `None` when the value is not the path of a file that can be read.
+    pub fn implementation_file(&self, implementation: &Value) -> Option<Value> {
+        let path = implementation.as_str().filter(|p| !p.contains('\n'))?;
+        let root = self.dirs.first()?;
+        if !root.dir.join(path).is_file() {
+            return None;
+        }
+        crate::eval::functions::read_file(root, path).ok()
+    }
+
     /// The `aws_iam` strategy a flow's `params.strategy_id` names.
     pub fn flow_strategy(&self, flow: &Instance) -> Option<(&Resource, &Instance)> {
         let params = flow.body.blocks("params").next()?;
