@@ -287,3 +287,87 @@ fn a_file_that_is_not_a_plan_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not plan JSON"));
 }
+
+const TYPED_VARIABLES: &str = r#"
+variable "enabled" {
+  type = bool
+}
+
+variable "copies" {
+  type    = number
+  default = 1
+}
+
+resource "sym_target" "t" {
+  count    = var.enabled == true && var.copies == 2 ? 1 : 0
+  type     = "aws_iam_group"
+  name     = "t"
+  settings = { iam_group = "t" }
+}
+"#;
+
+/// Whether `sym_target.t` has an instance: it is then reported as listed by no strategy.
+fn target_exists(d: &Path, args: &[&str], env: &[(&str, &str)]) -> bool {
+    let dir = d.to_str().unwrap();
+    let doc = check_json(&[&[dir], args].concat(), env);
+    summary(&doc)
+        .iter()
+        .any(|(rule, ..)| rule == "orphan-target")
+}
+
+#[test]
+fn text_variables_take_their_declared_primitive_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "main.tf", TYPED_VARIABLES);
+    assert!(target_exists(
+        d,
+        &["--var", "enabled=true", "--var", "copies=2"],
+        &[]
+    ));
+    assert!(target_exists(
+        d,
+        &[],
+        &[("TF_VAR_enabled", "1"), ("TF_VAR_copies", "2.0")]
+    ));
+    assert!(!target_exists(
+        d,
+        &["--var", "enabled=false", "--var", "copies=2"],
+        &[]
+    ));
+}
+
+#[test]
+fn a_text_variable_that_does_not_convert_stops_the_check_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "main.tf", TYPED_VARIABLES);
+    for (args, env, shown) in [
+        (
+            vec!["--var", "enabled=yes"],
+            vec![],
+            "--var enabled=yes: invalid value for input variable `enabled` declared at ",
+        ),
+        (
+            vec!["--var", "enabled=true"],
+            vec![("TF_VAR_copies", "two")],
+            "TF_VAR_copies=two: invalid value for input variable `copies` declared at ",
+        ),
+    ] {
+        let mut cmd = Command::cargo_bin("symguard").unwrap();
+        cmd.arg("check").arg(d).args(&args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(shown), "{stderr}");
+        let required = if shown.contains("enabled") {
+            "a bool is required"
+        } else {
+            "a number is required"
+        };
+        assert!(stderr.contains(required), "{stderr}");
+    }
+}

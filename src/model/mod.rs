@@ -107,6 +107,8 @@ pub struct Model<'w> {
     pub data: Vec<Resource>,
     pub calls: Vec<ModuleCall>,
     pub cycles: Vec<Cycle>,
+    /// `--var`/`TF_VAR_` values the root's variables cannot take (see `Scope::input_errors`).
+    pub input_errors: Vec<String>,
     /// Instances by address, as (data source, resource index, instance index): built on
     /// the first lookup, once the model is complete. A strategy's 1,000 targets made the
     /// linear search quadratic.
@@ -117,7 +119,10 @@ impl<'w> Model<'w> {
     /// Evaluates a root module and the modules it calls, and builds its model.
     pub fn build(workspace: &'w Workspace, root: usize, inputs: &Inputs) -> Model<'w> {
         let scope = Scope::root(workspace, root, inputs);
-        let mut model = Model::default();
+        let mut model = Model {
+            input_errors: scope.input_errors.clone(),
+            ..Model::default()
+        };
         model.collect(workspace, &scope);
         // Then the directories no evaluated call reached (`count = 0`, unknown `for_each`).
         let mut next = 0;
