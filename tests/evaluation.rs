@@ -371,3 +371,87 @@ fn a_text_variable_that_does_not_convert_stops_the_check_naming_it() {
         assert!(stderr.contains(required), "{stderr}");
     }
 }
+
+/// The rules and (file relative to `dir`, line) of the findings of a check of `dir`.
+fn findings_of(dir: &Path) -> Vec<(String, String, u64)> {
+    let root = dir.to_str().unwrap();
+    summary(&check_json(&[root], &[]))
+        .into_iter()
+        .map(|(rule, file, line, _)| {
+            let file = file.trim_start_matches(root).trim_start_matches('/');
+            (rule, file.to_string(), line)
+        })
+        .collect()
+}
+
+#[test]
+fn provider_1_flows_are_read_like_provider_2_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for name in ["base.tf", "main.tf", "impl.py"] {
+        let from = format!("fixtures/self-approval/pass/{name}");
+        write(d, name, &fs::read_to_string(from).unwrap());
+    }
+    write(
+        d,
+        "v1.tf",
+        include_str!("../fixtures/deescalation/pass/v1.tf"),
+    );
+    write(
+        d,
+        "v1_forever.tf",
+        r#"
+module "v1_flow" {
+  source = "./modules/v1_flow"
+}
+
+resource "sym_flow" "v1_forever" {
+  name           = "v1_forever"
+  label          = "V1 forever access"
+  implementation = "modules/v1_flow/impl.py"
+
+  params = {
+    strategy_id           = sym_strategy.iam.id
+    allow_revoke          = "false"
+    schedule_deescalation = "F"
+  }
+}
+"#,
+    );
+    write(
+        d,
+        "modules/v1_flow/main.tf",
+        r#"
+resource "sym_flow" "this" {
+  name           = "v1_module"
+  label          = "V1 module access"
+  implementation = "${path.module}/impl.py"
+
+  params = {
+    prompt_fields_json = jsonencode([{ name = "reason", type = "string", required = true }])
+  }
+}
+"#,
+    );
+    write(
+        d,
+        "modules/v1_flow/impl.py",
+        "@reducer\ndef get_approvers(event):\n    return slack.channel(\"#ops\", allow_self=True)\n",
+    );
+    let found = findings_of(d);
+    // The map's strings are the provider's booleans; the path is read from the root, and
+    // `path.module` names the module's directory, once per flow that reads it.
+    let count = |rule: &str, file: &str, line: u64| {
+        found
+            .iter()
+            .filter(|(r, f, l)| r == rule && f == file && *l == line)
+            .count()
+    };
+    assert_eq!(
+        count("self-approval", "modules/v1_flow/impl.py", 3),
+        2,
+        "{found:?}"
+    );
+    assert_eq!(count("deescalation", "v1_forever.tf", 14), 1, "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+}
