@@ -12,7 +12,7 @@ pub enum Error {
     Config(ConfigError),
     VarFile(String),
     Plan(String),
-    /// A grants file or snapshot that cannot be used.
+    /// A grants file or snapshot that cannot be used, or a variable value Terraform rejects.
     Input(String),
     Live(live::aws::LiveError),
     /// A policy that cannot be loaded.

@@ -114,6 +114,9 @@ impl Plan {
                         vars,
                         &loc,
                     );
+                    if kind == "sym_flow" {
+                        crate::model::flow_params::read_v1_params(&mut body);
+                    }
                     Instance {
                         address: instance_address,
                         body,

@@ -287,3 +287,171 @@ fn a_file_that_is_not_a_plan_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not plan JSON"));
 }
+
+const TYPED_VARIABLES: &str = r#"
+variable "enabled" {
+  type = bool
+}
+
+variable "copies" {
+  type    = number
+  default = 1
+}
+
+resource "sym_target" "t" {
+  count    = var.enabled == true && var.copies == 2 ? 1 : 0
+  type     = "aws_iam_group"
+  name     = "t"
+  settings = { iam_group = "t" }
+}
+"#;
+
+/// Whether `sym_target.t` has an instance: it is then reported as listed by no strategy.
+fn target_exists(d: &Path, args: &[&str], env: &[(&str, &str)]) -> bool {
+    let dir = d.to_str().unwrap();
+    let doc = check_json(&[&[dir], args].concat(), env);
+    summary(&doc)
+        .iter()
+        .any(|(rule, ..)| rule == "orphan-target")
+}
+
+#[test]
+fn text_variables_take_their_declared_primitive_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "main.tf", TYPED_VARIABLES);
+    assert!(target_exists(
+        d,
+        &["--var", "enabled=true", "--var", "copies=2"],
+        &[]
+    ));
+    assert!(target_exists(
+        d,
+        &[],
+        &[("TF_VAR_enabled", "1"), ("TF_VAR_copies", "2.0")]
+    ));
+    assert!(!target_exists(
+        d,
+        &["--var", "enabled=false", "--var", "copies=2"],
+        &[]
+    ));
+}
+
+#[test]
+fn a_text_variable_that_does_not_convert_stops_the_check_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "main.tf", TYPED_VARIABLES);
+    for (args, env, shown) in [
+        (
+            vec!["--var", "enabled=yes"],
+            vec![],
+            "--var enabled=yes: invalid value for input variable `enabled` declared at ",
+        ),
+        (
+            vec!["--var", "enabled=true"],
+            vec![("TF_VAR_copies", "two")],
+            "TF_VAR_copies=two: invalid value for input variable `copies` declared at ",
+        ),
+    ] {
+        let mut cmd = Command::cargo_bin("symguard").unwrap();
+        cmd.arg("check").arg(d).args(&args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(shown), "{stderr}");
+        let required = if shown.contains("enabled") {
+            "a bool is required"
+        } else {
+            "a number is required"
+        };
+        assert!(stderr.contains(required), "{stderr}");
+    }
+}
+
+/// The rules and (file relative to `dir`, line) of the findings of a check of `dir`.
+fn findings_of(dir: &Path) -> Vec<(String, String, u64)> {
+    let root = dir.to_str().unwrap();
+    summary(&check_json(&[root], &[]))
+        .into_iter()
+        .map(|(rule, file, line, _)| {
+            let file = file.trim_start_matches(root).trim_start_matches('/');
+            (rule, file.to_string(), line)
+        })
+        .collect()
+}
+
+#[test]
+fn provider_1_flows_are_read_like_provider_2_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for name in ["base.tf", "main.tf", "impl.py"] {
+        let from = format!("fixtures/self-approval/pass/{name}");
+        write(d, name, &fs::read_to_string(from).unwrap());
+    }
+    write(
+        d,
+        "v1.tf",
+        include_str!("../fixtures/deescalation/pass/v1.tf"),
+    );
+    write(
+        d,
+        "v1_forever.tf",
+        r#"
+module "v1_flow" {
+  source = "./modules/v1_flow"
+}
+
+resource "sym_flow" "v1_forever" {
+  name           = "v1_forever"
+  label          = "V1 forever access"
+  implementation = "modules/v1_flow/impl.py"
+
+  params = {
+    strategy_id           = sym_strategy.iam.id
+    allow_revoke          = "false"
+    schedule_deescalation = "F"
+  }
+}
+"#,
+    );
+    write(
+        d,
+        "modules/v1_flow/main.tf",
+        r#"
+resource "sym_flow" "this" {
+  name           = "v1_module"
+  label          = "V1 module access"
+  implementation = "${path.module}/impl.py"
+
+  params = {
+    prompt_fields_json = jsonencode([{ name = "reason", type = "string", required = true }])
+  }
+}
+"#,
+    );
+    write(
+        d,
+        "modules/v1_flow/impl.py",
+        "@reducer\ndef get_approvers(event):\n    return slack.channel(\"#ops\", allow_self=True)\n",
+    );
+    let found = findings_of(d);
+    // The map's strings are the provider's booleans; the path is read from the root, and
+    // `path.module` names the module's directory, once per flow that reads it.
+    let count = |rule: &str, file: &str, line: u64| {
+        found
+            .iter()
+            .filter(|(r, f, l)| r == rule && f == file && *l == line)
+            .count()
+    };
+    assert_eq!(
+        count("self-approval", "modules/v1_flow/impl.py", 3),
+        2,
+        "{found:?}"
+    );
+    assert_eq!(count("deescalation", "v1_forever.tf", 14), 1, "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+}

@@ -140,13 +140,16 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
     let policies = load_policies(options, configs.values())?;
     let check_root = |workspace: &load::Workspace, root: usize, config: &config::Config| {
         let model = model::Model::build(workspace, root, &inputs);
+        if let Some(error) = model.input_errors.first() {
+            return Err(Error::Input(error.clone()));
+        }
         let resources: usize = model.resources.iter().map(|r| r.instances.len()).sum();
         let mut findings = rules::run(&model, config);
         if let Some(policies) = &policies {
             let input = policy_input(&model, &workspace.modules[root].display, config);
             findings.extend(policies.evaluate(&model, &input));
         }
-        (findings, resources)
+        Ok((findings, resources))
     };
     let (mut workspace, mut results) = load::load_visiting(discovered, |module| {
         let Some(config) = configs.get(&module.dir) else {
@@ -180,13 +183,16 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
         .iter()
         .map(|&root| resolver.for_dir(&workspace.modules[root].dir))
         .collect::<Result<Vec<_>, _>>()?;
-    let checked: Vec<(Vec<Finding>, usize)> = rest
+    let checked: Vec<Result<(Vec<Finding>, usize), Error>> = rest
         .par_iter()
         .zip(rest_configs)
         .map(|(&root, config)| check_root(&workspace, root, &config))
         .collect();
-    let results: Vec<(Vec<Finding>, usize)> =
-        results.into_iter().flatten().chain(checked).collect();
+    let results: Vec<(Vec<Finding>, usize)> = results
+        .into_iter()
+        .flatten()
+        .chain(checked)
+        .collect::<Result<_, _>>()?;
     let files = workspace
         .modules
         .iter()

@@ -35,7 +35,11 @@ pub(crate) fn models<'w>(
         .into_iter()
         .map(|root| {
             let config = resolver.for_dir(&workspace.modules[root].dir)?;
-            Ok((model::Model::build(workspace, root, &inputs), config))
+            let model = model::Model::build(workspace, root, &inputs);
+            if let Some(error) = model.input_errors.first() {
+                return Err(Error::Input(error.clone()));
+            }
+            Ok((model, config))
         })
         .collect()
 }

@@ -255,7 +255,7 @@ fn format(spec: &str, args: &[Value]) -> Result<String, String> {
 /// `file(path)`: relative paths resolve against the module directory, which is Terraform's
 /// working directory for a root module. The file joins the report's sources so findings can
 /// point into it (e.g. a flow's `impl.py`).
-fn read_file(module: &ModuleDir, path: &str) -> Result<Value, String> {
+pub fn read_file(module: &ModuleDir, path: &str) -> Result<Value, String> {
     let full = module.dir.join(path);
     let meta = std::fs::metadata(&full).map_err(|e| format!("file({path:?}): {e}"))?;
     if meta.len() > MAX_FILE_BYTES {

@@ -83,6 +83,9 @@ pub struct Scope<'w> {
     pub(super) children: RefCell<HashMap<String, Slot<Rc<ModuleInstances<'w>>>>>,
     pub(super) shared: Rc<RootShared<'w>>,
     pub cycles: RefCell<Vec<Cycle>>,
+    /// Text values (`--var`, `TF_VAR_`) that do not convert to their variable's declared
+    /// type: errors that stop Terraform before it plans.
+    pub input_errors: Vec<String>,
 }
 
 impl<'w> Scope<'w> {
@@ -101,10 +104,8 @@ impl<'w> Scope<'w> {
         );
         let mut given: Vec<(String, Value)> = Vec::new();
         for (name, raw) in &inputs.env {
-            given.push((
-                name.clone(),
-                scope.raw_variable(name, raw, &format!("TF_VAR_{name}")),
-            ));
+            let value = scope.raw_variable(name, raw, &format!("TF_VAR_{name}"));
+            scope.given_text(&mut given, name, value);
         }
         for file in &module.tfvars {
             given.extend(scope.tfvars_values(file));
@@ -112,10 +113,10 @@ impl<'w> Scope<'w> {
         for arg in &inputs.args {
             match arg {
                 VarArg::File(file) => given.extend(scope.tfvars_values(file)),
-                VarArg::Assign(name, raw) => given.push((
-                    name.clone(),
-                    scope.raw_variable(name, raw, &format!("--var {name}")),
-                )),
+                VarArg::Assign(name, raw) => {
+                    let value = scope.raw_variable(name, raw, &format!("--var {name}"));
+                    scope.given_text(&mut given, name, value);
+                }
             }
         }
         for (name, value) in given {
@@ -158,6 +159,7 @@ impl<'w> Scope<'w> {
             children: RefCell::default(),
             shared,
             cycles: RefCell::default(),
+            input_errors: Vec::new(),
         };
         let defaults: Vec<(String, Value)> = scope
             .decls
@@ -191,7 +193,23 @@ impl<'w> Scope<'w> {
 
     /// A value given as text (`TF_VAR_x`, `--var x=...`): Terraform takes it literally for
     /// a primitive type, and parses it as an expression for a collection type.
-    fn raw_variable(&self, name: &str, raw: &str, shown_as: &str) -> Value {
+    /// A text value given for a variable, or the error that it does not convert.
+    fn given_text(
+        &mut self,
+        given: &mut Vec<(String, Value)>,
+        name: &str,
+        value: Result<Value, String>,
+    ) {
+        match value {
+            Ok(value) => given.push((name.to_string(), value)),
+            Err(message) => self.input_errors.push(message),
+        }
+    }
+
+    /// A `--var` or `TF_VAR_` text: converted to the variable's declared primitive type as
+    /// Terraform converts it (`"true"`/`"1"` to a bool, a decimal to a number), parsed as an
+    /// expression for a complex type, kept as text otherwise.
+    fn raw_variable(&self, name: &str, raw: &str, shown_as: &str) -> Result<Value, String> {
         let source = SourceFile::new(
             shown_as.to_string(),
             PathBuf::from(shown_as),
@@ -210,10 +228,36 @@ impl<'w> Scope<'w> {
         });
         if !primitive {
             if let Ok(expr) = hcl_edit::parser::parse_expr(raw) {
-                return self.eval_root(&expr, &source);
+                return Ok(self.eval_root(&expr, &source));
             }
         }
-        Value::string(raw, Some(Loc::new(&source, 0..raw.len())))
+        let loc = Some(Loc::new(&source, 0..raw.len()));
+        let declared = type_.and_then(|t| t.value.as_variable().map(|v| v.as_str()));
+        let kind = match declared {
+            Some("bool") => match raw {
+                "true" | "1" => Kind::Bool(true),
+                "false" | "0" => Kind::Bool(false),
+                _ => return Err(self.unsuitable(name, raw, shown_as, "a bool is required")),
+            },
+            Some("number") => match raw.parse::<f64>() {
+                Ok(n) if n.is_finite() => Kind::Number(n),
+                _ => return Err(self.unsuitable(name, raw, shown_as, "a number is required")),
+            },
+            _ => Kind::String(raw.to_string()),
+        };
+        Ok(Value::new(kind, loc))
+    }
+
+    /// Terraform's "Invalid value for input variable", naming where the variable is declared.
+    fn unsuitable(&self, name: &str, raw: &str, shown_as: &str, required: &str) -> String {
+        let declared = self.decls.variables.get(name).map(|d| {
+            let loc = d.header_loc();
+            format!(" declared at {}:{}", loc.file.display, loc.start().0)
+        });
+        format!(
+            "{shown_as}={raw}: invalid value for input variable `{name}`{}: {required}",
+            declared.unwrap_or_default()
+        )
     }
 
     /// Evaluates an expression outside any iteration; errors become unknown values.

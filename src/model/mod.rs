@@ -2,6 +2,7 @@
 //! resources. Rules ask questions of it ("which connector serves this integration?") rather
 //! than walking syntax.
 
+pub mod flow_params;
 pub mod iam;
 
 use crate::duration;
@@ -118,6 +119,8 @@ pub struct Model<'w> {
     pub calls: Vec<ModuleCall>,
     pub sym_providers: Vec<SymProvider>,
     pub cycles: Vec<Cycle>,
+    /// `--var`/`TF_VAR_` values the root's variables cannot take (see `Scope::input_errors`).
+    pub input_errors: Vec<String>,
     /// Instances by address, as (data source, resource index, instance index): built on
     /// the first lookup, once the model is complete. A strategy's 1,000 targets made the
     /// linear search quadratic.
@@ -128,7 +131,10 @@ impl<'w> Model<'w> {
     /// Evaluates a root module and the modules it calls, and builds its model.
     pub fn build(workspace: &'w Workspace, root: usize, inputs: &Inputs) -> Model<'w> {
         let scope = Scope::root(workspace, root, inputs);
-        let mut model = Model::default();
+        let mut model = Model {
+            input_errors: scope.input_errors.clone(),
+            ..Model::default()
+        };
         model.collect(workspace, &scope);
         // Then the directories no evaluated call reached (`count = 0`, unknown `for_each`).
         let mut next = 0;
@@ -176,6 +182,11 @@ impl<'w> Model<'w> {
                 .trim_start_matches("data.")
                 .split_once('.')
                 .unwrap_or_default();
+            let instances = if kind == "sym_flow" && !is_data {
+                flows_read_for_rules(&instances)
+            } else {
+                instances
+            };
             let resource = Resource {
                 kind: kind.to_string(),
                 name: name.to_string(),
@@ -355,12 +366,40 @@ impl<'w> Model<'w> {
             .collect()
     }
 
+    /// The file a flow's `implementation` names, read: providers 1 and 2 take a path
+    /// (`"${path.module}/impl.py"`) and read it from Terraform's working directory, the root
+    /// module, as `file()` does; provider 3 takes the code itself, which is no file's name.
+    /// `None` when the value is not the path of a file that can be read.
+    pub fn implementation_file(&self, implementation: &Value) -> Option<Value> {
+        let path = implementation.as_str().filter(|p| !p.contains('\n'))?;
+        let root = self.dirs.first()?;
+        if !root.dir.join(path).is_file() {
+            return None;
+        }
+        crate::eval::functions::read_file(root, path).ok()
+    }
+
     /// The `aws_iam` strategy a flow's `params.strategy_id` names.
     pub fn flow_strategy(&self, flow: &Instance) -> Option<(&Resource, &Instance)> {
         let params = flow.body.blocks("params").next()?;
         self.referenced(&params.body.attr("strategy_id")?.value)
             .filter(|(r, _)| r.kind == "sym_strategy")
     }
+}
+
+/// Flows with provider 1's `params` map also given the block it means.
+fn flows_read_for_rules(flows: &std::sync::Arc<[Instance]>) -> std::sync::Arc<[Instance]> {
+    if !flows.iter().any(flow_params::is_provider_v1) {
+        return std::sync::Arc::clone(flows);
+    }
+    flows
+        .iter()
+        .map(|flow| {
+            let mut flow = flow.clone();
+            flow_params::read_v1_params(&mut flow.body);
+            flow
+        })
+        .collect()
 }
 
 pub enum TargetRef<'a> {

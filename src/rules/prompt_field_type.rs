@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::model::PromptField;
+use crate::model::{flow_params, PromptField};
 use crate::provider::PROMPT_FIELD_TYPES;
 
 pub const RULE: Rule = Rule {
@@ -20,7 +20,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             let Some(type_) = attr.value.as_str() else {
                 continue;
             };
-            if PROMPT_FIELD_TYPES.contains(&type_) {
+            // Provider 1 still accepted `list`, with a deprecation warning.
+            let v1_list = type_ == "list" && flow_params::is_provider_v1(flow);
+            if PROMPT_FIELD_TYPES.contains(&type_) || v1_list {
                 continue;
             }
             let suggestion = PROMPT_FIELD_TYPES.iter().find(|t| {

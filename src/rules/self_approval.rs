@@ -18,9 +18,15 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let Some(attr) = flow.body.attr("implementation") else {
             continue;
         };
-        // The code where it was written: a file read by `file()`, a local or variable, or
-        // the attribute itself; only that text is searched.
-        let Some(origin) = attr.value.from.as_ref().or(attr.value.origin.as_ref()) else {
+        // The code where it was written: the file the attribute names or reads with
+        // `file()`, a local or variable, or the attribute itself; only that text is searched.
+        let named_file = cx.model.implementation_file(&attr.value);
+        let implementation = named_file.as_ref().unwrap_or(&attr.value);
+        let Some(origin) = implementation
+            .from
+            .as_ref()
+            .or(implementation.origin.as_ref())
+        else {
             continue;
         };
         let code = &origin.file.text[origin.span.clone()];
@@ -35,7 +41,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .label("self-approval enabled")
                 .resource(&flow.address)
                 .help("remove the flag so that someone other than the requester approves");
-            if attr.value.from.is_some() {
+            if implementation.from.is_some() || named_file.is_some() {
                 finding = finding.related(
                     attr.expr_loc.clone(),
                     "the flow reads its implementation here",
