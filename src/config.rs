@@ -124,7 +124,10 @@ impl Config {
             ..Config::default()
         };
         for (name, level) in file.rules {
-            if !crate::catalogue().iter().any(|r| r.name == name.get_ref()) {
+            if !crate::catalogue::catalogue()
+                .iter()
+                .any(|r| r.name == name.get_ref())
+            {
                 return Err(error(
                     Some(name.span()),
                     format!(

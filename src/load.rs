@@ -470,7 +470,10 @@ fn load_dir(
             }
         }
     }
-    let suppressions = parsed.iter().flat_map(crate::suppress::collect).collect();
+    let suppressions = parsed
+        .iter()
+        .flat_map(|file| crate::suppress::collect(&file.source, file.body.as_ref().ok()))
+        .collect();
     let (tfvars, files) = parsed.into_iter().partition(|f| {
         is_tfvars(
             &f.source

@@ -1,7 +1,7 @@
 //! What the Terraform providers define that a static checker can know: meta-arguments,
 //! defaults, and computed attributes that equal declared ones.
 
-use crate::eval::{Kind, Value};
+use crate::value::{Kind, Value};
 use indexmap::IndexMap;
 
 pub fn is_meta_argument(name: &str) -> bool {

@@ -15,13 +15,13 @@
 //! (`suppression-reason`); one that silences nothing is reported (`unused-suppression`);
 //! one past its `until` date no longer silences.
 
+use crate::catalogue::RuleInfo;
 use crate::finding::{Finding, Severity};
-use crate::load::ParsedFile;
-use crate::source::Loc;
-use crate::RuleInfo;
+use crate::source::{Loc, SourceFile};
 use hcl_edit::structure::Body;
 use hcl_edit::Span;
 use std::ops::RangeInclusive;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 pub const REASON_RULE: &str = "suppression-reason";
@@ -70,26 +70,26 @@ impl Suppression {
 
 const MARKER: &str = "symguard:ignore";
 
-/// Every suppression comment of a file.
-pub fn collect(file: &ParsedFile) -> Vec<Suppression> {
-    let text = &file.source.text;
+/// Every suppression comment of a file: its source, and its syntax tree when it parsed.
+pub fn collect(source: &Arc<SourceFile>, body: Option<&Body>) -> Vec<Suppression> {
+    let text = &source.text;
     // Most files have no suppression: skip mapping their items to lines.
     if !text.contains(MARKER) {
         return Vec::new();
     }
-    let items = match &file.body {
-        Ok(body) => item_lines(body, file),
-        Err(_) => Vec::new(),
+    let items = match body {
+        Some(body) => item_lines(body, source),
+        None => Vec::new(),
     };
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     for (index, line) in lines.iter().enumerate() {
         let number = index + 1;
-        let offset = file.source.line_start(number);
+        let offset = source.line_start(number);
         if let Some((comment_start, code_before)) = marker_comment(line) {
             let comment = &line[comment_start..];
             let span = offset + comment_start..offset + line.trim_end().len();
-            let loc = Loc::new(&file.source, span);
+            let loc = Loc::new(source, span);
             let after = &comment[comment.find(MARKER).unwrap_or(0) + MARKER.len()..];
             let (whole_file, after) = match after.strip_prefix("-file") {
                 Some(rest) => (true, rest),
@@ -152,7 +152,7 @@ fn parse(text: &str, loc: Loc, lines: Option<RangeInclusive<usize>>) -> Suppress
     if rules.is_empty() {
         problem = Some("it names no rule".into());
     }
-    let known = crate::catalogue();
+    let known = crate::catalogue::catalogue();
     if let Some(unknown) = rules.iter().find(|r| !known.iter().any(|k| k.name == **r)) {
         problem = Some(format!(
             "`{unknown}` is not a rule; `symguard rules` lists them"
@@ -169,13 +169,12 @@ fn parse(text: &str, loc: Loc, lines: Option<RangeInclusive<usize>>) -> Suppress
 }
 
 /// (first line, last line) of every block and attribute, nested ones included.
-fn item_lines(body: &Body, file: &ParsedFile) -> Vec<(usize, usize)> {
+fn item_lines(body: &Body, source: &SourceFile) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut lines = |span: Option<std::ops::Range<usize>>| {
         if let Some(span) = span {
-            let first = file.source.line_col(span.start).0;
-            let last = file
-                .source
+            let first = source.line_col(span.start).0;
+            let last = source
                 .line_col(span.end.saturating_sub(1).max(span.start))
                 .0;
             out.push((first, last));

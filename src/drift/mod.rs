@@ -2,12 +2,14 @@
 //!
 //! The pipeline: build the same models as `check` -> plan what to read -> read live state
 //! (or load a snapshot) -> compare with one rule per kind of drift -> findings in the
-//! shared model.
+//! shared model. `pipeline` runs it for the `drift` command, and reads the inputs that
+//! `remediate` and `snapshot` share.
 
 mod account_skipped;
 mod connector_policy;
 mod group_missing;
 mod group_path;
+mod pipeline;
 mod policy_attachments;
 mod session_length;
 pub mod unexpected_member;
@@ -23,6 +25,9 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::SystemTime;
+
+pub(crate) use pipeline::{async_runtime, models, read_live, DriftInputs};
+pub use pipeline::{drift, LiveOptions};
 
 pub struct DriftRule {
     pub name: &'static str,

@@ -1,9 +1,9 @@
 //! The Terraform functions Sym configurations use. An unsupported function gives an unknown
 //! value, never an error: the checker must not claim to know what it cannot compute.
 
-use super::value::{format_number, Kind, Source, Value};
 use crate::load::ModuleDir;
 use crate::source::{Loc, SourceFile};
+use crate::value::{format_number, Kind, Source, Value};
 use indexmap::IndexMap;
 
 /// Largest file `file()` reads; bigger ones are unknown rather than held in memory.

@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod membership;
+pub(crate) mod read;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +18,9 @@ pub const SNAPSHOT_VERSION: u32 = 1;
 #[derive(Default, Debug)]
 pub struct ReadPlan {
     pub accounts: BTreeMap<Option<String>, AccountPlan>,
+    /// The longest access any flow reaching a declared group grants: the membership history
+    /// read must go back at least this far to find the grants that may still be active.
+    pub longest_access: Option<std::time::Duration>,
 }
 
 /// What to read in one account.

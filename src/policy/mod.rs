@@ -8,11 +8,11 @@
 
 pub mod input;
 
+use crate::catalogue::RuleInfo;
 use crate::eval::Instance;
 use crate::finding::{Finding, Severity};
 use crate::model::{value_loc, Model};
 use crate::source::{Loc, SourceFile};
-use crate::RuleInfo;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

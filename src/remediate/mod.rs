@@ -5,12 +5,17 @@
 //! else is ever changed: no group that no target declares, no additions, no deletions.
 
 pub mod apply;
+mod pipeline;
 
 use crate::drift::unexpected_member::{self, Unexpected};
 use crate::drift::DriftContext;
 use crate::finding::Finding;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+pub use pipeline::{
+    apply_plan, remediation_plan, saved_plan, ApplyError, Remediation, REMEDIATE_RULES,
+};
 
 pub const PLAN_VERSION: u32 = 1;
 

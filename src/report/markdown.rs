@@ -29,7 +29,7 @@ pub fn render(findings: &[Finding], files: usize, resources: usize) -> String {
             "| {} | [{}]({}) | `{}:{line}:{column}` | {} |\n",
             f.severity.as_str(),
             f.rule,
-            crate::rule_doc_url(&f.rule),
+            crate::catalogue::rule_doc_url(&f.rule),
             cell(&f.loc.file.display),
             cell(&f.message),
         );

@@ -50,7 +50,7 @@ fn location(loc: &Loc, message: Option<&str>, id: Option<i64>) -> sarif::Locatio
 }
 
 pub fn render(findings: &[Finding]) -> String {
-    let catalogue = crate::catalogue();
+    let catalogue = crate::catalogue::catalogue();
     let rules: Vec<sarif::ReportingDescriptor> = catalogue
         .iter()
         .map(|rule| {
@@ -73,7 +73,7 @@ pub fn render(findings: &[Finding]) -> String {
                         .markdown(rule.doc)
                         .build(),
                 )
-                .help_uri(crate::rule_doc_url(rule.name))
+                .help_uri(crate::catalogue::rule_doc_url(rule.name))
                 .default_configuration(
                     sarif::ReportingConfiguration::builder()
                         .level(serde_json::json!(level(rule.severity)))

@@ -1,7 +1,7 @@
 //! The fixture harness every rule's test uses.
 
+use crate::check::{check, CheckOptions};
 use crate::report::human;
-use crate::{check, CheckOptions};
 use std::path::PathBuf;
 
 /// Checks `fixtures/<rule>/fail` and `fixtures/<rule>/pass`: the rule must fire on the

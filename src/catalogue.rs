@@ -1,0 +1,39 @@
+//! The rule catalogue: what users see of every rule (`symguard rules`, `explain`, SARIF,
+//! suppression and configuration checks), and where each rule's documentation is published.
+
+use crate::{drift, finding, policy, rules, suppress};
+
+/// What users see of a rule, check or drift alike.
+#[derive(Clone)]
+pub struct RuleInfo {
+    pub name: &'static str,
+    pub severity: finding::Severity,
+    pub summary: &'static str,
+    pub doc: &'static str,
+}
+
+/// Every rule: the check rules, then the drift rules.
+pub fn catalogue() -> Vec<RuleInfo> {
+    let check = rules::CATALOGUE.iter().map(|r| RuleInfo {
+        name: r.name,
+        severity: r.severity,
+        summary: r.summary,
+        doc: r.doc,
+    });
+    let drift = drift::CATALOGUE.iter().map(|r| RuleInfo {
+        name: r.name,
+        severity: r.severity,
+        summary: r.summary,
+        doc: r.doc,
+    });
+    let about_suppressions_and_policies = suppress::RULES.iter().chain(policy::RULES).cloned();
+    check
+        .chain(drift)
+        .chain(about_suppressions_and_policies)
+        .collect()
+}
+
+/// Where a rule's documentation is published (help links in SARIF and markdown).
+pub fn rule_doc_url(name: &str) -> String {
+    format!("{}/blob/main/rules/{name}.md", env!("CARGO_PKG_REPOSITORY"))
+}

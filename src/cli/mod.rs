@@ -1,0 +1,6 @@
+//! The command line's parts shared by several commands, and the commands' front ends.
+
+pub mod args;
+pub mod output;
+pub mod policy;
+pub mod remediate;

@@ -1,0 +1,151 @@
+//! Declarations: every block a module declares, by name, and the duplicates Terraform rejects.
+
+use crate::load::ModuleDir;
+use crate::source::{Loc, SourceFile};
+use hcl_edit::structure::{Attribute, Block};
+use hcl_edit::Span;
+use indexmap::IndexMap;
+use std::sync::Arc;
+
+/// A block with its file, as declared.
+#[derive(Clone, Copy)]
+pub struct Decl<'m> {
+    pub file: &'m Arc<SourceFile>,
+    pub block: &'m Block,
+}
+
+impl<'m> Decl<'m> {
+    /// Location of the block header (`resource "sym_target" "x"`).
+    pub fn header_loc(&self) -> Loc {
+        let start = self.block.ident.span().map_or(0, |s| s.start);
+        let end = self
+            .block
+            .labels
+            .last()
+            .and_then(|l| l.span())
+            .or_else(|| self.block.ident.span())
+            .map_or(start, |s| s.end);
+        Loc::new(self.file, start..end)
+    }
+}
+
+/// Everything a module declares, by name. The first declaration wins; Terraform rejects
+/// the configuration, and the `duplicate-declaration` rule reports the others.
+#[derive(Default)]
+pub struct Decls<'m> {
+    /// Declarations of a name already declared: (address, where, where first).
+    pub duplicates: Vec<(String, Loc, Loc)>,
+    pub variables: IndexMap<String, Decl<'m>>,
+    pub locals: IndexMap<String, (&'m Arc<SourceFile>, &'m Attribute)>,
+    /// `type.name`
+    pub resources: IndexMap<String, Decl<'m>>,
+    /// `type.name` (without the `data.` prefix)
+    pub data: IndexMap<String, Decl<'m>>,
+    pub modules: IndexMap<String, Decl<'m>>,
+    pub outputs: IndexMap<String, Decl<'m>>,
+}
+
+impl<'m> Decls<'m> {
+    pub fn collect(module: &'m ModuleDir) -> Decls<'m> {
+        let mut decls = Decls::default();
+        for file in &module.files {
+            let Ok(body) = &file.body else { continue };
+            for block in body.blocks() {
+                let decl = Decl {
+                    file: &file.source,
+                    block,
+                };
+                let label = |i: usize| block.labels.get(i).map(|l| l.as_str().to_string());
+                match (block.ident.as_str(), label(0), label(1)) {
+                    ("variable", Some(name), _) => {
+                        declare(
+                            &mut decls.variables,
+                            "var.",
+                            name,
+                            decl,
+                            &mut decls.duplicates,
+                        );
+                    }
+                    ("resource", Some(kind), Some(name)) => {
+                        let key = format!("{kind}.{name}");
+                        declare(&mut decls.resources, "", key, decl, &mut decls.duplicates);
+                    }
+                    ("data", Some(kind), Some(name)) => {
+                        let key = format!("{kind}.{name}");
+                        declare(&mut decls.data, "data.", key, decl, &mut decls.duplicates);
+                    }
+                    ("module", Some(name), _) => {
+                        declare(
+                            &mut decls.modules,
+                            "module.",
+                            name,
+                            decl,
+                            &mut decls.duplicates,
+                        );
+                    }
+                    ("output", Some(name), _) => {
+                        declare(
+                            &mut decls.outputs,
+                            "output.",
+                            name,
+                            decl,
+                            &mut decls.duplicates,
+                        );
+                    }
+                    // A `check` block may declare a data source scoped to its assertions.
+                    ("check", _, _) => {
+                        for inner in block.body.get_blocks("data") {
+                            if let [kind, name] = inner.labels.as_slice() {
+                                let decl = Decl {
+                                    file: &file.source,
+                                    block: inner,
+                                };
+                                let key = format!("{}.{}", kind.as_str(), name.as_str());
+                                declare(&mut decls.data, "data.", key, decl, &mut decls.duplicates);
+                            }
+                        }
+                    }
+                    ("locals", _, _) => {
+                        for attr in block.body.attributes() {
+                            let name = attr.key.as_str();
+                            let loc = Loc::of(&file.source, attr.key.span());
+                            match decls.locals.get(name) {
+                                Some((first_file, first)) => decls.duplicates.push((
+                                    format!("local.{name}"),
+                                    loc,
+                                    Loc::of(first_file, first.key.span()),
+                                )),
+                                None => {
+                                    decls.locals.insert(name.to_string(), (&file.source, attr));
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        decls
+    }
+}
+
+/// Records `decl` under `key` unless the name is taken, in which case it is a duplicate,
+/// reported by the address `{prefix}{key}`.
+fn declare<'m>(
+    map: &mut IndexMap<String, Decl<'m>>,
+    prefix: &str,
+    key: String,
+    decl: Decl<'m>,
+    duplicates: &mut Vec<(String, Loc, Loc)>,
+) {
+    match map.get(&key) {
+        Some(first) => duplicates.push((
+            format!("{prefix}{key}"),
+            decl.header_loc(),
+            first.header_loc(),
+        )),
+        None => {
+            map.insert(key, decl);
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! Expressions and templates: literals, operators, conditionals, function calls, `for`
+//! expressions, string templates with their directives, and block bodies (with `dynamic`
+//! blocks), each evaluated in a scope; unknowns propagate through all of them.
+
+use super::scope::Cx;
+use super::{functions, Attr, Body, Eval, NestedBlock, Scope};
+use crate::provider;
+use crate::source::Loc;
+use crate::value::{Kind, Source, Value};
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::structure::{Block, Body as SyntaxBody};
+use hcl_edit::template::{Directive, Element, Template};
+use hcl_edit::Span;
+use indexmap::IndexMap;
+
+impl Scope<'_> {
+    /// Evaluates a block body; `resource` names the resource type (or `module`) so that
+    /// meta-arguments are left out.
+    pub(super) fn eval_body(
+        &self,
+        body: &SyntaxBody,
+        cx: &Cx,
+        resource: Option<(&str, bool)>,
+    ) -> Body {
+        let mut out = Body::default();
+        for attr in body.attributes() {
+            let key = attr.key.as_str();
+            if resource.is_some() && provider::is_meta_argument(key) {
+                continue;
+            }
+            let value = self
+                .eval(&attr.value, cx)
+                .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)))
+                .at(cx.loc(attr.value.span()));
+            out.attrs.insert(
+                key.to_string(),
+                Attr {
+                    value,
+                    loc: Loc::of(cx.file, attr.span()),
+                    expr_loc: Loc::of(cx.file, attr.value.span()),
+                },
+            );
+        }
+        for block in body.blocks() {
+            let kind = block.ident.as_str();
+            if resource.is_some() && matches!(kind, "lifecycle" | "provisioner" | "connection") {
+                continue;
+            }
+            if kind == "dynamic" {
+                self.expand_dynamic(block, cx, &mut out);
+                continue;
+            }
+            out.blocks.push(NestedBlock {
+                kind: kind.to_string(),
+                loc: Loc::of(cx.file, block.ident.span()),
+                body: self.eval_body(&block.body, cx, None),
+            });
+        }
+        out
+    }
+
+    /// `dynamic "name" { for_each = ...  content { ... } }`
+    fn expand_dynamic(&self, block: &Block, cx: &Cx, out: &mut Body) {
+        let Some(label) = block.labels.first().map(|l| l.as_str().to_string()) else {
+            return;
+        };
+        let iterator = block
+            .body
+            .get_attribute("iterator")
+            .and_then(|a| a.value.as_variable().map(|v| v.as_str().to_string()))
+            .unwrap_or_else(|| label.clone());
+        let collection = block
+            .body
+            .get_attribute("for_each")
+            .and_then(|a| self.eval(&a.value, cx).ok());
+        let (Some(entries), Some(content)) = (
+            collection.as_ref().and_then(for_each_entries_any),
+            block.body.get_blocks("content").next(),
+        ) else {
+            out.partial = true;
+            return;
+        };
+        for (key, value) in entries {
+            let item = Value::new(
+                Kind::Object([("key".to_string(), key), ("value".to_string(), value)].into()),
+                None,
+            );
+            out.blocks.push(NestedBlock {
+                kind: label.clone(),
+                loc: Loc::of(cx.file, block.ident.span()),
+                body: self.eval_body(&content.body, &cx.bind(&iterator, item), None),
+            });
+        }
+    }
+
+    pub(super) fn eval(&self, expr: &Expression, cx: &Cx) -> Eval {
+        let origin = cx.loc(expr.span());
+        let kind = match expr {
+            Expression::Null(_) => Kind::Null,
+            Expression::Bool(b) => Kind::Bool(*b.value()),
+            Expression::Number(n) => Kind::Number(n.value().as_f64().unwrap_or(f64::NAN)),
+            Expression::String(s) => Kind::String(s.value().clone()),
+            Expression::Array(items) => Kind::List(
+                items
+                    .iter()
+                    .map(|e| Ok(self.eval(e, cx)?.at(cx.loc(e.span()))))
+                    .collect::<Result<_, String>>()?,
+            ),
+            Expression::Object(object) => {
+                let mut map = IndexMap::new();
+                for (key, value) in object.iter() {
+                    let key = match key {
+                        ObjectKey::Ident(ident) => ident.as_str().to_string(),
+                        ObjectKey::Expression(Expression::Variable(v)) => v.as_str().to_string(),
+                        ObjectKey::Expression(e) => {
+                            let key = self.eval(e, cx)?;
+                            if key.is_unknown() {
+                                return Ok(key);
+                            }
+                            key.to_template_string()
+                                .ok_or("an object key must be a string")?
+                        }
+                    };
+                    let expr = value.expr();
+                    map.insert(key, self.eval(expr, cx)?.at(cx.loc(expr.span())));
+                }
+                Kind::Object(map)
+            }
+            Expression::StringTemplate(t) => return self.template(t, cx, origin),
+            Expression::HeredocTemplate(h) => return self.template(&h.template, cx, origin),
+            Expression::Parenthesis(p) => return self.eval(p.inner(), cx),
+            Expression::Variable(v) => return self.variable(v.as_str(), cx),
+            Expression::Conditional(c) => {
+                let cond = self.eval(&c.cond_expr, cx)?;
+                if cond.is_unknown() {
+                    return Ok(cond);
+                }
+                let branch = match cond.as_bool() {
+                    Some(true) => &c.true_expr,
+                    Some(false) => &c.false_expr,
+                    None => return Err("a condition must be true or false".into()),
+                };
+                return Ok(self.eval(branch, cx)?.at(cx.loc(branch.span())));
+            }
+            Expression::FuncCall(call) => {
+                let name = call.name.name.as_str();
+                if matches!(name, "try" | "can") {
+                    return Ok(self.try_or_can(name, call.args.iter(), cx, origin));
+                }
+                let mut args = Vec::with_capacity(call.args.len());
+                for (i, arg) in call.args.iter().enumerate() {
+                    let value = self.eval(arg, cx)?.at(cx.loc(arg.span()));
+                    if i + 1 == call.args.len() && call.args.expand_final() {
+                        match &value.kind {
+                            Kind::List(items) => args.extend(items.iter().cloned()),
+                            _ => return Ok(Value::unknown(Source::Function(name.to_string()))),
+                        }
+                    } else {
+                        args.push(value);
+                    }
+                }
+                return functions::call(name, args, self.root, origin);
+            }
+            Expression::Traversal(t) => return self.traversal(&t.expr, &t.operators, cx),
+            Expression::UnaryOp(op) => {
+                let value = self.eval(&op.expr, cx)?;
+                if value.is_unknown() {
+                    return Ok(value);
+                }
+                match op.operator.value() {
+                    UnaryOperator::Neg => {
+                        Kind::Number(-value.as_number().ok_or("`-` needs a number")?)
+                    }
+                    UnaryOperator::Not => Kind::Bool(!value.as_bool().ok_or("`!` needs a bool")?),
+                }
+            }
+            Expression::BinaryOp(op) => {
+                let lhs = self.eval(&op.lhs_expr, cx)?;
+                let rhs = self.eval(&op.rhs_expr, cx)?;
+                return binary(*op.operator.value(), lhs, rhs).map(|v| v.at(origin));
+            }
+            Expression::ForExpr(f) => return self.for_expr(f, cx),
+        };
+        Ok(Value::new(kind, origin))
+    }
+
+    /// `try` returns its first argument that evaluates without error; `can` tells whether
+    /// its argument does. An unknown argument makes the result unknown, as in Terraform.
+    fn try_or_can<'e>(
+        &self,
+        name: &str,
+        args: impl Iterator<Item = &'e Expression>,
+        cx: &Cx,
+        origin: Option<Loc>,
+    ) -> Value {
+        for arg in args {
+            match self.eval(arg, cx) {
+                Ok(v) if v.contains_unknown() => return v,
+                Ok(v) if name == "try" => return v,
+                Ok(_) => return Value::new(Kind::Bool(true), origin),
+                Err(_) if name == "can" => return Value::new(Kind::Bool(false), origin),
+                Err(_) => {}
+            }
+        }
+        Value::unknown(Source::Function(name.to_string()))
+    }
+
+    fn template(&self, template: &Template, cx: &Cx, origin: Option<Loc>) -> Eval {
+        let mut out = String::new();
+        for element in template.iter() {
+            match element {
+                Element::Literal(s) => out.push_str(s.value()),
+                Element::Interpolation(i) => {
+                    let value = self.eval(&i.expr, cx)?;
+                    if value.is_unknown() {
+                        return Ok(value);
+                    }
+                    // A template made of one interpolation yields the value itself.
+                    if template.len() == 1 {
+                        return Ok(value);
+                    }
+                    out.push_str(
+                        &value
+                            .to_template_string()
+                            .ok_or_else(|| format!("cannot interpolate a {}", value.type_name()))?,
+                    );
+                }
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(d) => {
+                        let cond = self.eval(&d.if_expr.cond_expr, cx)?;
+                        if cond.is_unknown() {
+                            return Ok(cond);
+                        }
+                        let chosen = if cond.as_bool().ok_or("an if directive needs a bool")? {
+                            Some(&d.if_expr.template)
+                        } else {
+                            d.else_expr.as_ref().map(|e| &e.template)
+                        };
+                        if let Some(t) = chosen {
+                            let part = self.template(t, cx, None)?;
+                            if part.is_unknown() {
+                                return Ok(part);
+                            }
+                            out.push_str(&part.to_template_string().unwrap_or_default());
+                        }
+                    }
+                    Directive::For(d) => {
+                        let f = &d.for_expr;
+                        let collection = self.eval(&f.collection_expr, cx)?;
+                        let Some(entries) = for_each_entries_any(&collection) else {
+                            return Ok(collection.first_unknown().cloned().unwrap_or(collection));
+                        };
+                        for (key, value) in entries {
+                            let mut inner = cx.bind(f.value_var.as_str(), value);
+                            if let Some(k) = &f.key_var {
+                                inner = inner.bind(k.as_str(), key);
+                            }
+                            let part = self.template(&f.template, &inner, None)?;
+                            if part.is_unknown() {
+                                return Ok(part);
+                            }
+                            out.push_str(&part.to_template_string().unwrap_or_default());
+                        }
+                    }
+                },
+            }
+        }
+        Ok(Value::string(out, origin))
+    }
+
+    fn for_expr(&self, f: &hcl_edit::expr::ForExpr, cx: &Cx) -> Eval {
+        let collection = self.eval(&f.intro.collection_expr, cx)?;
+        let Some(entries) = for_each_entries_any(&collection) else {
+            if collection.is_unknown() {
+                return Ok(collection);
+            }
+            return Err(format!("cannot iterate over a {}", collection.type_name()));
+        };
+        let mut list = Vec::new();
+        let mut map: IndexMap<String, Value> = IndexMap::new();
+        for (key, value) in entries {
+            let mut inner = cx.bind(f.intro.value_var.as_str(), value);
+            if let Some(k) = &f.intro.key_var {
+                inner = inner.bind(k.as_str(), key);
+            }
+            if let Some(cond) = &f.cond {
+                let keep = self.eval(&cond.expr, &inner)?;
+                if keep.is_unknown() {
+                    return Ok(keep);
+                }
+                if !keep
+                    .as_bool()
+                    .ok_or("a for condition must be true or false")?
+                {
+                    continue;
+                }
+            }
+            let value = self.eval(&f.value_expr, &inner)?;
+            match &f.key_expr {
+                None => list.push(value),
+                Some(key_expr) => {
+                    let key = self.eval(key_expr, &inner)?;
+                    if key.is_unknown() {
+                        return Ok(key);
+                    }
+                    let key = key
+                        .to_template_string()
+                        .ok_or("a for key must be a string")?;
+                    if f.grouping {
+                        let entry = map
+                            .entry(key)
+                            .or_insert_with(|| Value::new(Kind::List(Vec::new()), None));
+                        if let Kind::List(items) = &mut entry.kind {
+                            items.push(value);
+                        }
+                    } else if map.insert(key.clone(), value).is_some() {
+                        return Err(format!("duplicate key `{key}` in a for expression"));
+                    }
+                }
+            }
+        }
+        let origin = cx.loc(f.span());
+        Ok(match f.key_expr {
+            None => Value::new(Kind::List(list), origin),
+            Some(_) => Value::new(Kind::Object(map), origin),
+        })
+    }
+
+    pub(super) fn apply_operators(
+        &self,
+        mut value: Value,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        cx: &Cx,
+    ) -> Eval {
+        for (i, op) in ops.iter().enumerate() {
+            value = match op.value() {
+                TraversalOperator::GetAttr(ident) => value.get_attr(ident.as_str())?,
+                TraversalOperator::Index(expr) => value.index(&self.eval(expr, cx)?)?,
+                TraversalOperator::LegacyIndex(n) => {
+                    value.index(&Value::new(Kind::Number(*n.value() as f64), None))?
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let rest = &ops[i + 1..];
+                    let items = match &value.kind {
+                        Kind::Unknown(_) => return Ok(value),
+                        Kind::Null => Vec::new(),
+                        Kind::List(items) => items.clone(),
+                        _ => vec![value.clone()],
+                    };
+                    let mapped = items
+                        .into_iter()
+                        .map(|item| self.apply_operators(item, rest, cx))
+                        .collect::<Result<_, _>>()?;
+                    return Ok(Value::new(Kind::List(mapped), value.origin));
+                }
+            };
+        }
+        Ok(value)
+    }
+}
+
+/// Entries of any collection, as `for` expressions see them: list index or map key.
+fn for_each_entries_any(value: &Value) -> Option<Vec<(Value, Value)>> {
+    match &value.kind {
+        Kind::List(items) => Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::new(Kind::Number(i as f64), None), v.clone()))
+                .collect(),
+        ),
+        Kind::Object(map) | Kind::Resource { attrs: map, .. } => Some(
+            map.iter()
+                .map(|(k, v)| (Value::string(k.clone(), None), v.clone()))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn binary(op: BinaryOperator, lhs: Value, rhs: Value) -> Eval {
+    use BinaryOperator::*;
+    // Terraform short-circuits neither `&&` nor `||`, but a known `false &&` or `true ||`
+    // decides the result even when the other side is unknown.
+    match (op, lhs.as_bool(), rhs.as_bool()) {
+        (And, Some(false), _) | (And, _, Some(false)) => {
+            return Ok(Value::new(Kind::Bool(false), None))
+        }
+        (Or, Some(true), _) | (Or, _, Some(true)) => return Ok(Value::new(Kind::Bool(true), None)),
+        _ => {}
+    }
+    if let Some(u) = lhs.first_unknown().or_else(|| rhs.first_unknown()) {
+        return Ok(u.clone());
+    }
+    let number = |v: &Value| {
+        v.as_number()
+            .ok_or_else(|| format!("`{op:?}` needs numbers"))
+    };
+    let kind = match op {
+        Eq => Kind::Bool(lhs.equals(&rhs) == Some(true)),
+        NotEq => Kind::Bool(lhs.equals(&rhs) == Some(false)),
+        Less => Kind::Bool(number(&lhs)? < number(&rhs)?),
+        LessEq => Kind::Bool(number(&lhs)? <= number(&rhs)?),
+        Greater => Kind::Bool(number(&lhs)? > number(&rhs)?),
+        GreaterEq => Kind::Bool(number(&lhs)? >= number(&rhs)?),
+        Plus => Kind::Number(number(&lhs)? + number(&rhs)?),
+        Minus => Kind::Number(number(&lhs)? - number(&rhs)?),
+        Mul => Kind::Number(number(&lhs)? * number(&rhs)?),
+        Div => {
+            let divisor = number(&rhs)?;
+            if divisor == 0.0 {
+                return Err("division by zero".into());
+            }
+            Kind::Number(number(&lhs)? / divisor)
+        }
+        Mod => {
+            let divisor = number(&rhs)?;
+            if divisor == 0.0 {
+                return Err("division by zero".into());
+            }
+            Kind::Number(number(&lhs)? % divisor)
+        }
+        And | Or => {
+            let (Some(l), Some(r)) = (lhs.as_bool(), rhs.as_bool()) else {
+                return Err(format!("`{op:?}` needs bools"));
+            };
+            Kind::Bool(if matches!(op, And) { l && r } else { l || r })
+        }
+    };
+    Ok(Value::new(kind, None))
+}

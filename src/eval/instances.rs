@@ -1,0 +1,205 @@
+//! Module instances and expansion: a module call's instances (with their inputs bound), its
+//! outputs as a value, and the `count`/`for_each` expansion shared by resources and modules.
+
+use super::scope::Cx;
+use super::{Body, Decl, Expansion, ModuleInstances, Scope, Slot};
+use crate::value::{Kind, Source, Value};
+use std::path::Path;
+use std::rc::Rc;
+
+impl<'w> Scope<'w> {
+    /// Evaluates a `module` block's arguments (`source`, `version` and the inputs). Calls
+    /// with `count` or `for_each` are evaluated per instance by `module_instances`.
+    pub fn module_args(&self, decl: &Decl) -> Body {
+        self.eval_body(
+            &decl.block.body,
+            &Cx::new(decl.file),
+            Some(("module", false)),
+        )
+    }
+
+    /// Expands a block by its `count` or `for_each` into instances made by `make`, each
+    /// given its address and the context binding `count` or `each`.
+    pub(super) fn expand<T>(
+        &self,
+        address: &str,
+        decl: Decl,
+        make: impl Fn(String, &Cx) -> T,
+    ) -> (Expansion, Vec<T>) {
+        let cx = Cx::new(decl.file);
+        let body = &decl.block.body;
+        if let Some(count) = body.get_attribute("count") {
+            let count = self.eval(&count.value, &cx).ok();
+            let Some(n) = count.as_ref().and_then(Value::as_number) else {
+                return (Expansion::Unknown, Vec::new());
+            };
+            let instances = (0..n.max(0.0) as usize)
+                .map(|i| {
+                    let index = Value::new(Kind::Number(i as f64), None);
+                    let count =
+                        Value::new(Kind::Object([("index".to_string(), index)].into()), None);
+                    make(format!("{address}[{i}]"), &cx.bind("count", count))
+                })
+                .collect();
+            return (Expansion::Count, instances);
+        }
+        if let Some(for_each) = body.get_attribute("for_each") {
+            let collection = self.eval(&for_each.value, &cx).ok();
+            let Some(entries) = collection.as_ref().and_then(for_each_entries) else {
+                return (Expansion::Unknown, Vec::new());
+            };
+            let instances = entries
+                .into_iter()
+                .map(|(key, value)| {
+                    let each = Value::new(
+                        Kind::Object(
+                            [
+                                ("key".to_string(), Value::string(key.clone(), None)),
+                                ("value".to_string(), value),
+                            ]
+                            .into(),
+                        ),
+                        None,
+                    );
+                    make(format!("{address}[{key:?}]"), &cx.bind("each", each))
+                })
+                .collect();
+            return (Expansion::ForEach, instances);
+        }
+        (Expansion::Single, vec![make(address.to_string(), &cx)])
+    }
+
+    /// The instances of a local module call, evaluated once. `None` for a registry module,
+    /// a missing directory, or a call that is part of a cycle.
+    pub fn module_instances(&self, name: &str) -> Option<Rc<ModuleInstances<'w>>> {
+        let decl = *self.decls.modules.get(name)?;
+        let source = decl.block.body.get_attribute("source")?.value.as_str()?;
+        let index = self.workspace.called_module(self.module, source)?;
+        let call_loc = decl.header_loc();
+        if self.stack.contains(&index) {
+            self.record_cycle(call_loc, format!("module `{name}` calls `{source}`, which is already being evaluated: a module cannot call itself"));
+            return None;
+        }
+        match self.children.borrow().get(name) {
+            Some(Slot::Done(instances)) => return Some(Rc::clone(instances)),
+            Some(Slot::InProgress) => {
+                self.record_cycle(
+                    call_loc,
+                    format!("the inputs of module `{name}` depend on its own outputs"),
+                );
+                return None;
+            }
+            None => {}
+        }
+        if !self.enter() {
+            self.record_too_deep(call_loc, &format!("module.{name}"));
+            return None;
+        }
+        self.children
+            .borrow_mut()
+            .insert(name.to_string(), Slot::InProgress);
+        let address = format!("{}module.{name}", self.prefix);
+        let path_module = crate::load::display_path(&Path::new(&self.path_module).join(source));
+        let mut stack = self.stack.clone();
+        stack.push(index);
+        let (expansion, instances) = self.expand(&address, decl, |address, cx| {
+            let mut child = Scope::new(
+                self.workspace,
+                index,
+                self.root,
+                format!("{address}."),
+                path_module.clone(),
+                stack.clone(),
+                Rc::clone(&self.depth),
+            );
+            let args = self.eval_body(&decl.block.body, cx, Some(("module", false)));
+            for (key, attr) in args.attrs {
+                if child.decls.variables.contains_key(&key) {
+                    child.variables.insert(key, attr.value);
+                }
+            }
+            child
+        });
+        let instances = Rc::new(ModuleInstances {
+            expansion,
+            instances,
+        });
+        self.children
+            .borrow_mut()
+            .insert(name.to_string(), Slot::Done(Rc::clone(&instances)));
+        self.leave();
+        Some(instances)
+    }
+
+    /// `module.NAME`: the outputs of a local module, or an unknown that names the call.
+    pub(super) fn module_value(&self, name: &str) -> Value {
+        let address = format!("{}module.{name}", self.prefix);
+        let Some(instances) = self.module_instances(name) else {
+            return Value::unknown(Source::ModuleOutput(address));
+        };
+        collect_instances(
+            &instances.expansion,
+            instances.instances.iter().map(|child| {
+                let outputs = child
+                    .decls
+                    .outputs
+                    .iter()
+                    .filter_map(|(name, decl)| {
+                        let attr = decl.block.body.get_attribute("value")?;
+                        Some((name.clone(), child.eval_root(&attr.value, decl.file)))
+                    })
+                    .collect();
+                (
+                    child.prefix.trim_end_matches('.'),
+                    Value::new(Kind::Object(outputs), None),
+                )
+            }),
+            || Value::unknown(Source::ModuleOutput(address.clone())),
+        )
+    }
+}
+
+/// The value of an expanded block: the one instance, a list (`count`) or a map
+/// (`for_each`) of them, or `unknown()` when the expansion is not known.
+pub(super) fn collect_instances<'a>(
+    expansion: &Expansion,
+    mut instances: impl Iterator<Item = (&'a str, Value)>,
+    unknown: impl FnOnce() -> Value,
+) -> Value {
+    match expansion {
+        Expansion::Single => instances.next().map_or_else(unknown, |(_, v)| v),
+        Expansion::Count => Value::new(Kind::List(instances.map(|(_, v)| v).collect()), None),
+        Expansion::ForEach => Value::new(
+            Kind::Object(
+                instances
+                    .map(|(address, v)| (instance_key(address), v))
+                    .collect(),
+            ),
+            None,
+        ),
+        Expansion::Unknown => unknown(),
+    }
+}
+
+/// Key of a `for_each` instance address: `x["a"]` gives `a`.
+fn instance_key(address: &str) -> String {
+    address
+        .rsplit_once("[\"")
+        .map(|(_, k)| k.trim_end_matches("\"]").to_string())
+        .unwrap_or_default()
+}
+
+/// `for_each` accepts a map or a set of strings.
+fn for_each_entries(value: &Value) -> Option<Vec<(String, Value)>> {
+    if value.contains_unknown() {
+        return None;
+    }
+    match &value.kind {
+        Kind::Object(map) => Some(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Kind::List(items) => items
+            .iter()
+            .map(|v| Some((v.to_template_string()?, v.clone())))
+            .collect(),
+        _ => None,
+    }
+}

@@ -1,0 +1,416 @@
+//! Scope and references: one module instance being evaluated, its variables (defaults,
+//! tfvars, `TF_VAR_*`, `--var`), locals and resources, memoized, and what `var.`, `local.`,
+//! `module.`, `data.` and resource references resolve to; cycles and the depth limit.
+
+use super::instances::collect_instances;
+use super::{
+    Cycle, Decls, Eval, EvaluatedResource, Inputs, Instance, ModuleInstances, Slot, VarArg,
+    MAX_REFERENCE_DEPTH,
+};
+use crate::load::{ModuleDir, Workspace};
+use crate::provider;
+use crate::source::{Loc, SourceFile};
+use crate::value::{Kind, Source, Value};
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::Span;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Per-expression context: the file the expression is in and the names bound around it.
+#[derive(Clone)]
+pub(super) struct Cx<'a> {
+    pub(super) file: &'a Arc<SourceFile>,
+    bindings: Vec<(String, Value)>,
+}
+
+impl<'a> Cx<'a> {
+    pub(super) fn new(file: &'a Arc<SourceFile>) -> Cx<'a> {
+        Cx {
+            file,
+            bindings: Vec::new(),
+        }
+    }
+
+    pub(super) fn bind(&self, name: &str, value: Value) -> Cx<'a> {
+        let mut cx = self.clone();
+        cx.bindings.push((name.to_string(), value));
+        cx
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Value> {
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    pub(super) fn loc(&self, span: Option<std::ops::Range<usize>>) -> Option<Loc> {
+        Some(Loc::of(self.file, span))
+    }
+}
+
+/// One module instance being evaluated: a root module, or a module call's instance.
+pub struct Scope<'w> {
+    pub(super) workspace: &'w Workspace,
+    pub module: &'w ModuleDir,
+    /// The root module: `file()` paths are relative to it, as Terraform's working directory.
+    pub(super) root: &'w ModuleDir,
+    pub decls: Decls<'w>,
+    /// Address prefix of this instance: empty for a root, `module.flow.` for a child.
+    pub prefix: String,
+    pub(super) variables: HashMap<String, Value>,
+    /// `path.module` as Terraform gives it: relative to the root module, `.` for the root.
+    pub(super) path_module: String,
+    /// Workspace indexes of the modules from the root to here, to catch recursion.
+    pub(super) stack: Vec<usize>,
+    locals: RefCell<HashMap<String, Slot<Value>>>,
+    resources: RefCell<HashMap<String, Slot<EvaluatedResource>>>,
+    pub(super) children: RefCell<HashMap<String, Slot<Rc<ModuleInstances<'w>>>>>,
+    pub(super) depth: Rc<RefCell<usize>>,
+    pub cycles: RefCell<Vec<Cycle>>,
+}
+
+impl<'w> Scope<'w> {
+    /// A root module with its variables bound from defaults, then `inputs` in Terraform's
+    /// precedence; a variable with no value is unknown.
+    pub fn root(workspace: &'w Workspace, index: usize, inputs: &Inputs) -> Scope<'w> {
+        let module = &workspace.modules[index];
+        let mut scope = Scope::new(
+            workspace,
+            index,
+            module,
+            String::new(),
+            ".".into(),
+            vec![index],
+            Rc::default(),
+        );
+        let mut given: Vec<(String, Value)> = Vec::new();
+        for (name, raw) in &inputs.env {
+            given.push((
+                name.clone(),
+                scope.raw_variable(name, raw, &format!("TF_VAR_{name}")),
+            ));
+        }
+        for file in &module.tfvars {
+            given.extend(scope.tfvars_values(file));
+        }
+        for arg in &inputs.args {
+            match arg {
+                VarArg::File(file) => given.extend(scope.tfvars_values(file)),
+                VarArg::Assign(name, raw) => given.push((
+                    name.clone(),
+                    scope.raw_variable(name, raw, &format!("--var {name}")),
+                )),
+            }
+        }
+        for (name, value) in given {
+            // Values for variables this root does not declare belong to other roots.
+            if scope.decls.variables.contains_key(&name) {
+                scope.variables.insert(name, value);
+            }
+        }
+        scope
+    }
+
+    pub(super) fn new(
+        workspace: &'w Workspace,
+        index: usize,
+        root: &'w ModuleDir,
+        prefix: String,
+        path_module: String,
+        stack: Vec<usize>,
+        depth: Rc<RefCell<usize>>,
+    ) -> Scope<'w> {
+        let module = &workspace.modules[index];
+        let mut scope = Scope {
+            workspace,
+            module,
+            root,
+            decls: Decls::collect(module),
+            prefix,
+            variables: HashMap::new(),
+            path_module,
+            stack,
+            locals: RefCell::default(),
+            resources: RefCell::default(),
+            children: RefCell::default(),
+            depth,
+            cycles: RefCell::default(),
+        };
+        let defaults: Vec<(String, Value)> = scope
+            .decls
+            .variables
+            .iter()
+            .map(|(name, decl)| {
+                let value = match decl.block.body.get_attribute("default") {
+                    Some(attr) => scope.eval_root(&attr.value, decl.file),
+                    None => Value::unknown(Source::Variable(format!("{}var.{name}", scope.prefix))),
+                };
+                (name.clone(), value)
+            })
+            .collect();
+        scope.variables.extend(defaults);
+        scope
+    }
+
+    fn tfvars_values(&self, file: &crate::load::ParsedFile) -> Vec<(String, Value)> {
+        let Ok(body) = &file.body else {
+            return Vec::new();
+        };
+        body.attributes()
+            .map(|attr| {
+                (
+                    attr.key.as_str().to_string(),
+                    self.eval_root(&attr.value, &file.source),
+                )
+            })
+            .collect()
+    }
+
+    /// A value given as text (`TF_VAR_x`, `--var x=...`): Terraform takes it literally for
+    /// a primitive type, and parses it as an expression for a collection type.
+    fn raw_variable(&self, name: &str, raw: &str, shown_as: &str) -> Value {
+        let source = SourceFile::new(
+            shown_as.to_string(),
+            PathBuf::from(shown_as),
+            raw.to_string(),
+        );
+        let type_ = self
+            .decls
+            .variables
+            .get(name)
+            .and_then(|d| d.block.body.get_attribute("type"));
+        let primitive = type_.is_none_or(|t| {
+            matches!(
+                t.value.as_variable().map(|v| v.as_str()),
+                Some("string" | "number" | "bool")
+            )
+        });
+        if !primitive {
+            if let Ok(expr) = hcl_edit::parser::parse_expr(raw) {
+                return self.eval_root(&expr, &source);
+            }
+        }
+        Value::string(raw, Some(Loc::new(&source, 0..raw.len())))
+    }
+
+    /// Evaluates an expression outside any iteration; errors become unknown values.
+    pub fn eval_root(&self, expr: &Expression, file: &Arc<SourceFile>) -> Value {
+        let cx = Cx::new(file);
+        self.eval(expr, &cx)
+            .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)))
+            .at(cx.loc(expr.span()))
+    }
+
+    /// Evaluates a resource (or data source, with `data.` prefix) into its instances.
+    pub fn resource(&self, address: &str) -> Option<EvaluatedResource> {
+        let (decl, is_data) = match address.strip_prefix("data.") {
+            Some(rest) => (*self.decls.data.get(rest)?, true),
+            None => (*self.decls.resources.get(address)?, false),
+        };
+        if let Some(slot) = self.resources.borrow().get(address) {
+            return match slot {
+                Slot::Done(r) => Some(r.clone()),
+                Slot::InProgress => None,
+            };
+        }
+        if !self.enter() {
+            self.record_too_deep(decl.header_loc(), address);
+            return None;
+        }
+        self.resources
+            .borrow_mut()
+            .insert(address.to_string(), Slot::InProgress);
+        let kind = decl.block.labels[0].as_str();
+        let full_address = format!("{}{address}", self.prefix);
+        let (expansion, instances) = self.expand(&full_address, decl, |address, cx| Instance {
+            body: self.eval_body(&decl.block.body, cx, Some((kind, is_data))),
+            address,
+        });
+        let evaluated = EvaluatedResource {
+            expansion,
+            instances: instances.into(),
+        };
+        self.resources
+            .borrow_mut()
+            .insert(address.to_string(), Slot::Done(evaluated.clone()));
+        self.leave();
+        Some(evaluated)
+    }
+
+    /// The value a reference to the resource yields: an instance, a list or a map of them.
+    fn resource_value(&self, address: &str) -> Value {
+        let Some(resource) = self.resource(address) else {
+            return Value::unknown(Source::Cycle(format!("{}{address}", self.prefix)));
+        };
+        let kind = address
+            .trim_start_matches("data.")
+            .split('.')
+            .next()
+            .unwrap_or("");
+        let instance_value = |i: &Instance| {
+            let mut attrs = i.body.to_value();
+            provider::add_known_attributes(kind, &mut attrs);
+            Value::new(
+                Kind::Resource {
+                    address: Arc::from(i.address.as_str()),
+                    attrs,
+                },
+                None,
+            )
+        };
+        collect_instances(
+            &resource.expansion,
+            resource
+                .instances
+                .iter()
+                .map(|i| (i.address.as_str(), instance_value(i))),
+            || {
+                Value::unknown(Source::Resource(Arc::from(format!(
+                    "{}{address}",
+                    self.prefix
+                ))))
+            },
+        )
+    }
+
+    pub(super) fn record_too_deep(&self, loc: Loc, what: &str) {
+        self.record_cycle(
+            loc,
+            format!("`{what}` is reached through more than {MAX_REFERENCE_DEPTH} references in a row; symguard stops following the chain there, so what depends on it is unknown"),
+        );
+    }
+
+    pub(super) fn record_cycle(&self, loc: Loc, message: String) {
+        let mut cycles = self.cycles.borrow_mut();
+        if !cycles.iter().any(|c| c.message == message) {
+            cycles.push(Cycle { loc, message });
+        }
+    }
+
+    pub(super) fn enter(&self) -> bool {
+        let mut depth = self.depth.borrow_mut();
+        *depth += 1;
+        if *depth > MAX_REFERENCE_DEPTH {
+            *depth -= 1;
+            return false;
+        }
+        true
+    }
+
+    pub(super) fn leave(&self) {
+        *self.depth.borrow_mut() -= 1;
+    }
+
+    /// Evaluates every local, referenced or not, as Terraform does: a cycle among unused
+    /// locals still stops `terraform plan`.
+    pub fn evaluate_locals(&self) {
+        for name in self.decls.locals.keys() {
+            self.local(name);
+        }
+    }
+
+    pub(super) fn local(&self, name: &str) -> Value {
+        let Some((file, attr)) = self.decls.locals.get(name) else {
+            return Value::unknown(Source::Undeclared(format!("local.{name}")));
+        };
+        let in_progress = match self.locals.borrow().get(name) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::InProgress) => true,
+            None => false,
+        };
+        if in_progress {
+            self.record_cycle(
+                Loc::of(file, attr.span()),
+                format!("`local.{name}` depends on itself"),
+            );
+            return Value::unknown(Source::Cycle(format!("local.{name}")));
+        }
+        if !self.enter() {
+            self.record_too_deep(Loc::of(file, attr.span()), &format!("local.{name}"));
+            return Value::unknown(Source::Cycle(format!("local.{name}")));
+        }
+        self.locals
+            .borrow_mut()
+            .insert(name.to_string(), Slot::InProgress);
+        let value = self.eval_root(&attr.value, file);
+        self.locals
+            .borrow_mut()
+            .insert(name.to_string(), Slot::Done(value.clone()));
+        self.leave();
+        value
+    }
+
+    /// A bare name: a `for` or iterator binding; anything else is not a value on its own.
+    pub(super) fn variable(&self, name: &str, cx: &Cx) -> Eval {
+        if let Some(v) = cx.lookup(name) {
+            return Ok(v.clone());
+        }
+        Ok(Value::unknown(Source::Undeclared(name.to_string())))
+    }
+
+    pub(super) fn traversal(
+        &self,
+        root: &Expression,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        cx: &Cx,
+    ) -> Eval {
+        let attr = |i: usize| match ops.get(i).map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(ident)) => Some(ident.as_str()),
+            _ => None,
+        };
+        let (base, consumed) = match root {
+            Expression::Variable(v) if cx.lookup(v.as_str()).is_none() => {
+                match (v.as_str(), attr(0), attr(1)) {
+                    ("var", Some(name), _) => (
+                        self.variables.get(name).cloned().unwrap_or_else(|| {
+                            Value::unknown(Source::Undeclared(format!("var.{name}")))
+                        }),
+                        1,
+                    ),
+                    ("local", Some(name), _) => (self.local(name), 1),
+                    ("path", Some("module" | "root"), _) => {
+                        (Value::string(self.path_module.clone(), None), 1)
+                    }
+                    ("path", Some("cwd"), _) => (Value::string(".", None), 1),
+                    ("module", Some(name), _) => {
+                        if self.decls.modules.contains_key(name) {
+                            (self.module_value(name), 1)
+                        } else {
+                            (
+                                Value::unknown(Source::Undeclared(format!("module.{name}"))),
+                                1,
+                            )
+                        }
+                    }
+                    ("data", Some(kind), Some(name)) => {
+                        let address = format!("data.{kind}.{name}");
+                        if self.decls.data.contains_key(&format!("{kind}.{name}")) {
+                            (self.resource_value(&address), 2)
+                        } else {
+                            (Value::unknown(Source::Undeclared(address)), 2)
+                        }
+                    }
+                    (kind @ ("terraform" | "self" | "count" | "each"), _, _) => {
+                        (Value::unknown(Source::Runtime(kind.to_string())), 0)
+                    }
+                    (kind, Some(name), _) => {
+                        let address = format!("{kind}.{name}");
+                        if self.decls.resources.contains_key(&address) {
+                            (self.resource_value(&address), 1)
+                        } else {
+                            (Value::unknown(Source::Undeclared(address)), 1)
+                        }
+                    }
+                    (name, None, _) => (Value::unknown(Source::Undeclared(name.to_string())), 0),
+                }
+            }
+            other => (self.eval(other, cx)?, 0),
+        };
+        self.apply_operators(base, &ops[consumed..], cx)
+    }
+}
