@@ -6,6 +6,7 @@
 
 pub mod pipeline;
 pub mod proxy;
+pub mod schema;
 pub mod wheel;
 
 #[allow(unused_imports)] // not every test binary injects faults
