@@ -23,12 +23,31 @@ pub fn maturin() -> PathBuf {
 
 /// Builds the wheel into `out` (`maturin build --profile dev`) and returns its path.
 pub fn build(out: &Path) -> PathBuf {
-    let built = Command::new(maturin())
+    let mut command = Command::new(maturin());
+    command
         .args(["build", "--profile", "dev", "--locked", "--out"])
         .arg(out)
-        .current_dir(ROOT)
-        .output()
-        .unwrap();
+        .current_dir(ROOT);
+    // What cargo sets for a test about the test's own package. Dependencies' build scripts
+    // (ring's, for one) rerun when such a variable differs from the build that compiled them,
+    // and everything above them compiles again: without these, cargo sees the environment
+    // the test build had.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&&*name)
+        {
+            command.env_remove(&*name);
+        }
+    }
+    let built = command.output().unwrap();
     let log = String::from_utf8_lossy(&built.stderr);
     assert!(built.status.success(), "maturin build failed: {log}");
     let wheels: Vec<PathBuf> = fs::read_dir(out)
