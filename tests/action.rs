@@ -441,7 +441,11 @@ fn the_cache_key_follows_the_source_and_the_version_input_is_checked() {
 
 /// The install step (scripts/action-install.sh) with pip pointed at `wheels`, a local
 /// directory, instead of PyPI: (exit code, stdout, the step's outputs).
-fn install(version: &str, wheels: &Path, runner_temp: &Path) -> (i32, String, BTreeMap<String, String>) {
+fn install(
+    version: &str,
+    wheels: &Path,
+    runner_temp: &Path,
+) -> (i32, String, BTreeMap<String, String>) {
     let output = runner_temp.join("github-output");
     let out = Command::new("bash")
         .arg(Path::new(ROOT).join("scripts/action-install.sh"))
@@ -492,7 +496,8 @@ fn the_install_step_installs_the_wheel_and_the_check_step_runs_it() {
     assert!(
         line.starts_with(&format!(
             "symguard: installed symguard {VERSION} from a wheel in "
-        )) && line.contains(" s (") && !line.contains("source"),
+        )) && line.contains(" s (")
+            && !line.contains("source"),
         "{line}"
     );
 

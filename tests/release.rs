@@ -118,7 +118,11 @@ fn a_unix_archive_holds_the_binary_that_runs_and_its_sum_checks() {
         .collect();
     files.sort();
     assert_eq!(files, ["README.md", "symguard"]);
-    let version = run_in(&unpacked, unpacked.join(&name).join("symguard").to_str().unwrap(), &["--version"]);
+    let version = run_in(
+        &unpacked,
+        unpacked.join(&name).join("symguard").to_str().unwrap(),
+        &["--version"],
+    );
     assert_eq!(version.code, 0, "{}", version.stderr);
     assert!(
         version.stdout.starts_with(&format!("symguard {VERSION}")),
@@ -143,7 +147,11 @@ fn a_windows_archive_is_a_zip_of_the_exe() {
 
     let name = format!("symguard-{VERSION}-x86_64-pc-windows-msvc");
     assert_eq!(path, out.join(format!("{name}.zip")));
-    let list = run_in(&out, "python3", &["-m", "zipfile", "-l", &format!("{name}.zip")]);
+    let list = run_in(
+        &out,
+        "python3",
+        &["-m", "zipfile", "-l", &format!("{name}.zip")],
+    );
     assert_eq!(list.code, 0, "{}", list.stderr);
     let entries: Vec<&str> = list
         .stdout
@@ -189,7 +197,8 @@ fn sha256sums_covers_every_attached_file_and_nothing_else() {
     archive("x86_64-unknown-linux-musl", &binary, &release);
     archive("aarch64-apple-darwin", &binary, &release);
     // What the wheel jobs and the sdist job download beside the archives.
-    let wheel = format!("symguard-{VERSION}-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
+    let wheel =
+        format!("symguard-{VERSION}-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
     let sdist = format!("symguard-{VERSION}.tar.gz");
     fs::write(release.join(&wheel), b"wheel").unwrap();
     fs::write(release.join(&sdist), b"sdist").unwrap();
@@ -212,7 +221,11 @@ fn sha256sums_covers_every_attached_file_and_nothing_else() {
     fs::write(release.join(&wheel), b"another wheel").unwrap();
     let check = run_in(&release, "sha256sum", &["-c", "SHA256SUMS"]);
     assert_ne!(check.code, 0);
-    assert!(check.stdout.contains(&format!("{wheel}: FAILED")), "{}", check.stdout);
+    assert!(
+        check.stdout.contains(&format!("{wheel}: FAILED")),
+        "{}",
+        check.stdout
+    );
 
     let empty = dir.path().join("empty");
     fs::create_dir(&empty).unwrap();
@@ -224,10 +237,15 @@ fn sha256sums_covers_every_attached_file_and_nothing_else() {
 /// The workflow as written: what it runs, on which targets, with actions pinned by commit.
 #[test]
 fn the_release_workflow_pins_every_action_and_runs_these_scripts() {
-    let workflow = fs::read_to_string(Path::new(ROOT).join(".github/workflows/release.yml")).unwrap();
+    let workflow =
+        fs::read_to_string(Path::new(ROOT).join(".github/workflows/release.yml")).unwrap();
     let uses: Vec<&str> = workflow
         .lines()
-        .filter_map(|l| l.trim_start().trim_start_matches("- ").strip_prefix("uses: "))
+        .filter_map(|l| {
+            l.trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("uses: ")
+        })
         .collect();
     assert!(uses.len() >= 8, "{uses:?}");
     for action in &uses {

@@ -46,7 +46,13 @@ fn the_wheel_installs_into_a_fresh_venv_and_its_symguard_checks_the_example() {
     ok(
         "pip install",
         Command::new(venv.join("bin/python"))
-            .args(["-m", "pip", "install", "--no-index", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--no-index",
+                "--disable-pip-version-check",
+            ])
             .arg(&wheel)
             .output()
             .unwrap(),
@@ -64,7 +70,10 @@ fn the_wheel_installs_into_a_fresh_venv_and_its_symguard_checks_the_example() {
             .output()
             .unwrap(),
     );
-    assert!(shown.contains(&format!("\nVersion: {VERSION}\n")), "{shown}");
+    assert!(
+        shown.contains(&format!("\nVersion: {VERSION}\n")),
+        "{shown}"
+    );
 
     let symguard = venv.join("bin/symguard");
     let version = ok(
