@@ -2,6 +2,7 @@ mod cli;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cli::args::{AwsArgs, InputArgs, ReportArgs};
+use cli::generate::{completions, man};
 use cli::output::{fail, finish, print};
 use cli::policy::policy_test;
 use cli::remediate::Remediate;
@@ -15,7 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Policy-as-code validator and drift checker for Sym's AWS IAM access configuration.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version = env!("SYMGUARD_VERSION"), about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -116,6 +117,11 @@ enum Command {
     Rules,
     /// Print a rule's documentation.
     Explain { rule: String },
+    /// Print the shell completion script for SHELL (see docs/install.md).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), e.g. `symguard man > ~/.local/share/man/man1/symguard.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -261,6 +267,8 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Completions { shell } => completions(Cli::command(), shell),
+        Command::Man => man(Cli::command()),
         Command::Explain { rule } => {
             let doc = symguard::catalogue()
                 .into_iter()

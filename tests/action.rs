@@ -1,5 +1,8 @@
-//! The GitHub Action's shell steps (scripts/action-check.sh, scripts/action-cache-key.sh),
-//! run the way action.yml runs them, with GitHub's files pointing at temporary files.
+//! The GitHub Action's shell steps (scripts/action-install.sh, scripts/action-check.sh,
+//! scripts/action-cache-key.sh), run the way action.yml runs them, with GitHub's files
+//! pointing at temporary files.
+
+mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -434,4 +437,137 @@ fn the_cache_key_follows_the_source_and_the_version_input_is_checked() {
         )),
         "{stdout}"
     );
+}
+
+/// The install step (scripts/action-install.sh) with pip pointed at `wheels`, a local
+/// directory, instead of PyPI: (exit code, stdout, the step's outputs).
+fn install(
+    version: &str,
+    wheels: &Path,
+    runner_temp: &Path,
+) -> (i32, String, BTreeMap<String, String>) {
+    let output = runner_temp.join("github-output");
+    let out = Command::new("bash")
+        .arg(Path::new(ROOT).join("scripts/action-install.sh"))
+        .env("GITHUB_ACTION_PATH", ROOT)
+        .env("GITHUB_OUTPUT", &output)
+        .env("RUNNER_TEMP", runner_temp)
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("INPUT_VERSION", version)
+        .env("PIP_FIND_LINKS", wheels)
+        .env("PIP_NO_INDEX", "1")
+        .env_remove("PIP_INDEX_URL")
+        .output()
+        .unwrap();
+    let outputs = fs::read_to_string(&output)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            let (name, value) = line.split_once('=').unwrap();
+            (name.to_string(), value.to_string())
+        })
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        outputs,
+    )
+}
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[test]
+fn the_install_step_installs_the_wheel_and_the_check_step_runs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let wheels = dir.path().join("wheels");
+    support::wheel::build(&wheels);
+    let runner_temp = dir.path().join("runner-temp");
+    fs::create_dir(&runner_temp).unwrap();
+
+    let (code, stdout, outputs) = install(VERSION, &wheels, &runner_temp);
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(outputs["method"], "wheel", "{stdout}");
+    // The private virtual environment, not the job's Python; no source build.
+    let bin = PathBuf::from(&outputs["bin"]);
+    assert_eq!(bin, runner_temp.join("symguard-venv/bin/symguard"));
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let line = stdout.trim_end();
+    assert!(
+        line.starts_with(&format!(
+            "symguard: installed symguard {VERSION} from a wheel in "
+        )) && line.contains(" s (")
+            && !line.contains("source"),
+        "{line}"
+    );
+
+    // The check step with that symguard, as action.yml chains them.
+    let job = Job::new(&[("iam", "examples/aws-iam")]);
+    let mut check = Command::new("bash");
+    check
+        .arg(Path::new(ROOT).join("scripts/action-check.sh"))
+        .env("SYMGUARD_BIN", &bin)
+        .env("GITHUB_WORKSPACE", job.workspace())
+        .env("GITHUB_OUTPUT", job.dir.path().join("output"))
+        .env("RUNNER_TEMP", job.dir.path().join("runner-temp"));
+    let out = check.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(job.outputs()["findings"], "0");
+
+    // A `v` before the version is the tag's spelling and means the same.
+    let (code, _, outputs) = install(&format!("v{VERSION}"), &wheels, &runner_temp);
+    assert_eq!((code, outputs["method"].as_str()), (0, "wheel"));
+}
+
+#[test]
+fn without_a_wheel_for_the_runner_the_step_falls_back_to_the_source_build() {
+    let dir = tempfile::tempdir().unwrap();
+    // Only a wheel for another platform: pip decides by the file name that it does not fit
+    // this machine and never opens it.
+    let wheels = dir.path().join("wheels");
+    fs::create_dir(&wheels).unwrap();
+    fs::write(
+        wheels.join(format!("symguard-{VERSION}-py3-none-win_arm64.whl")),
+        b"not for this runner",
+    )
+    .unwrap();
+    let runner_temp = dir.path().join("runner-temp");
+    fs::create_dir(&runner_temp).unwrap();
+
+    let (code, stdout, outputs) = install(VERSION, &wheels, &runner_temp);
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(outputs.get("method").map(String::as_str), Some("source"));
+    assert!(!outputs.contains_key("bin"), "{outputs:?}");
+    assert!(
+        stdout.starts_with(&format!(
+            "symguard: no symguard {VERSION} wheel for this runner (Linux X64; pip: ERROR: "
+        )) && stdout.trim_end().ends_with(&format!(
+            "; building symguard {VERSION} from the action's source instead (cargo install, cached between runs)"
+        )),
+        "{stdout}"
+    );
+
+    // No version input: nothing to install from a wheel, straight to the source build.
+    let (code, stdout, outputs) = install("", &wheels, &runner_temp);
+    assert_eq!((code, outputs["method"].as_str()), (0, "source"));
+    assert!(
+        stdout.starts_with("symguard: no version input, so no wheel to install; building"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_version_input_that_is_not_the_actions_fails_the_install_step_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, outputs) = install("99.0.0", dir.path(), dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        format!(
+            "::error title=symguard::this action installs symguard {VERSION}, not the version \
+             input 99.0.0: pin the action to the release you want (uses: ...@v99.0.0)\n"
+        )
+    );
+    assert!(outputs.is_empty(), "{outputs:?}");
+    assert!(!dir.path().join("symguard-venv").exists());
 }

@@ -10,10 +10,6 @@ use std::path::{Component, Path, PathBuf};
 /// Set to 1 to rewrite stale generated tables instead of failing, as insta does.
 const UPDATE: &str = "SYMGUARD_UPDATE_DOCS";
 
-/// Pages another change adds (docs/architecture.md with the module refactor, docs/install.md
-/// with the packaging work): linked already, checked once they exist.
-const PAGES_WRITTEN_ELSEWHERE: &[&str] = &["docs/install.md"];
-
 fn read(path: &str) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
@@ -241,9 +237,7 @@ fn every_relative_link_leads_to_a_file_and_heading_that_exist() {
             };
             let name = linked.to_str().unwrap().to_string();
             if !linked.exists() {
-                if !PAGES_WRITTEN_ELSEWHERE.contains(&name.as_str()) {
-                    broken.push(format!("{}: `{target}`: no file {name}", page.display()));
-                }
+                broken.push(format!("{}: `{target}`: no file {name}", page.display()));
                 continue;
             }
             if !anchor.is_empty() && name.ends_with(".md") {
@@ -261,23 +255,11 @@ fn every_relative_link_leads_to_a_file_and_heading_that_exist() {
 }
 
 #[test]
-fn pages_written_elsewhere_are_still_missing() {
-    for page in PAGES_WRITTEN_ELSEWHERE {
-        assert!(
-            !Path::new(page).exists(),
-            "{page} exists now: remove it from PAGES_WRITTEN_ELSEWHERE in tests/docs.rs so its \
-             links are checked like every other page's"
-        );
-    }
-}
-
-#[test]
 fn readme_and_the_docs_index_link_every_page_in_docs() {
-    let mut in_docs: Vec<String> = fs::read_dir("docs")
+    let in_docs: Vec<String> = fs::read_dir("docs")
         .unwrap()
         .map(|entry| entry.unwrap().path().to_str().unwrap().to_string())
         .collect();
-    in_docs.extend(PAGES_WRITTEN_ELSEWHERE.iter().map(|page| page.to_string()));
     for index in ["README.md", "docs/README.md"] {
         let base = Path::new(index).parent().unwrap();
         let linked: Vec<PathBuf> = link_targets(&read(index))

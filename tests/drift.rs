@@ -943,3 +943,42 @@ fn a_connector_from_syms_registry_host_scopes_the_unmanaged_groups() {
         "{unmanaged:?}"
     );
 }
+
+/// The scenario's report and the skipped-account one, against schemas/report.schema.json.
+#[test]
+fn drift_reports_validate_against_the_report_schema() {
+    let moto = Moto::start();
+    seed_scenario(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let grants = grants_file(dir.path());
+    let out = symguard("testing", "testing")
+        .args(["drift", SCENARIO, "--endpoint-url", &moto.url])
+        .args(["--grants", &grants, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 8);
+    support::schema::assert_valid_report(&doc, SCENARIO);
+
+    let out = symguard("testing", "testing")
+        .args([
+            "drift",
+            "fixtures/drift/accounts",
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "drift-account-skipped"),
+        "{doc:#}"
+    );
+    support::schema::assert_valid_report(&doc, "fixtures/drift/accounts");
+}

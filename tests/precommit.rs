@@ -1,11 +1,12 @@
-//! The pre-commit hook (.pre-commit-hooks.yaml) for real: pre-commit (from PyPI, installed
+//! The pre-commit hooks (.pre-commit-hooks.yaml) for real: pre-commit (from PyPI, installed
 //! into .venv/) builds symguard from this checkout as `language: rust` hooks are built, and
 //! a throwaway repository using the hook gets a commit with a defect blocked and clean ones
-//! through.
+//! through; the `language: system` hook does the same with the symguard on PATH.
 //!
-//! Opt-in, because pre-commit builds symguard in release mode, which takes about ten
-//! minutes on a 2-core machine: `SYMGUARD_TEST_PRECOMMIT=1 cargo test --test precommit`.
-//! Run it before every release (docs/ci.md, "pre-commit").
+//! The rust hook's test is opt-in, because pre-commit builds symguard in release mode, which
+//! takes about ten minutes on a 2-core machine:
+//! `SYMGUARD_TEST_PRECOMMIT=1 cargo test --test precommit`. Run it before every release
+//! (docs/ci.md, "pre-commit").
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -254,4 +255,89 @@ fn the_hook_blocks_a_defective_commit_and_passes_clean_ones() {
         commits(&infra, &home),
         "clean module\nrename the environment\nreadme\n"
     );
+}
+
+/// The `symguard-system` hook builds nothing: it runs the symguard on PATH (here the one
+/// the tests built, standing for a pip, pipx or cargo install), so it runs by default.
+#[test]
+fn the_system_hook_runs_the_symguard_on_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("pre-commit-home");
+    let hooks = tmp.path().join("symguard");
+    let infra = tmp.path().join("infra");
+    fs::create_dir_all(&hooks).unwrap();
+    fs::create_dir_all(infra.join("iam")).unwrap();
+    let pre_commit = pre_commit();
+    let rev = hook_repository(&hooks, &home);
+
+    ok("git init", git(&infra, &home, &["init", "-q"]));
+    fs::write(
+        infra.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: symguard-system\n",
+            hooks.display()
+        ),
+    )
+    .unwrap();
+    for file in ["main.tf", "iam.tf", "impl.py", "symguard.toml"] {
+        fs::copy(
+            Path::new(ROOT).join("examples/aws-iam").join(file),
+            infra.join("iam").join(file),
+        )
+        .unwrap();
+    }
+    ok(
+        "pre-commit install",
+        command(&pre_commit, &infra, &home)
+            .arg("install")
+            .output()
+            .unwrap(),
+    );
+    let installed = assert_cmd::cargo::cargo_bin("symguard");
+    let path = std::env::join_paths(
+        std::iter::once(installed.parent().unwrap().to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let commit_on_path = |message: &str| {
+        let out = command(Path::new("git"), &infra, &home)
+            .args(["commit", "-m", message])
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let hook_line = |output: &str, result: &str| {
+        output
+            .lines()
+            .any(|l| l.starts_with("symguard (installed)") && l.ends_with(result))
+    };
+
+    ok("git add", git(&infra, &home, &["add", "-A"]));
+    let (passed, output) = commit_on_path("clean module");
+    assert!(passed, "{output}");
+    assert!(hook_line(&output, "Passed"), "{output}");
+
+    // The defect of the rust hook's test: only main.tf is staged, iam.tf breaks.
+    let main_tf = infra.join("iam/main.tf");
+    let text = fs::read_to_string(&main_tf).unwrap();
+    fs::write(
+        &main_tf,
+        text.replace(
+            "resource \"sym_environment\" \"this\"",
+            "resource \"sym_environment\" \"main\"",
+        ),
+    )
+    .unwrap();
+    ok("git add", git(&infra, &home, &["add", "iam/main.tf"]));
+    let (passed, output) = commit_on_path("rename the environment");
+    assert!(!passed, "the defective commit went through: {output}");
+    assert!(hook_line(&output, "Failed"), "{output}");
+    assert!(output.contains("[iam/iam.tf:72:20]"), "{output}");
+    assert_eq!(commits(&infra, &home), "clean module\n");
 }

@@ -482,3 +482,62 @@ fn removals_outside_the_remediation_scope_are_never_planned() {
     assert_eq!(moto.members("db-read"), ["eve"]);
     assert_eq!(moto.members("old-team"), ["trudy"]);
 }
+
+/// remediate's report with its plan, and with each kind of outcome, against
+/// schemas/report.schema.json.
+#[test]
+fn remediate_reports_validate_against_the_report_schema() {
+    let moto = Moto::start();
+    seed(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let plan_arg = plan.to_str().unwrap();
+    let dry = remediate(
+        &moto,
+        dir.path(),
+        &[FIXTURE, "--format", "json", "--plan-out", plan_arg],
+    );
+    let doc: Value = serde_json::from_str(&dry.stdout).unwrap();
+    assert_eq!(removals(&doc["plan"]).len(), 2);
+    support::schema::assert_valid_report(&doc, "dry run");
+
+    // eve leaves before the plan is applied (already_absent); IAM denies mallory's removal
+    // (failed).
+    moto.run(async {
+        moto.iam
+            .remove_user_from_group()
+            .group_name("db-read")
+            .user_name("eve")
+            .send()
+            .await
+            .unwrap();
+    });
+    let proxy = support::FaultProxy::start(&moto.url, |body| {
+        (body.contains("Action=RemoveUserFromGroup") && body.contains("UserName=mallory"))
+            .then_some(support::Fault::Error(403, "AccessDenied"))
+    });
+    let apply = |url: &str| {
+        let applied = run(symguard("testing", "testing").args([
+            "remediate",
+            "--endpoint-url",
+            url,
+            "--plan",
+            plan_arg,
+            "--apply",
+            "--yes",
+            "--format",
+            "json",
+        ]));
+        let doc: Value = serde_json::from_str(&applied.stdout).unwrap();
+        let outcomes: Vec<String> = doc["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["outcome"].as_str().unwrap().to_string())
+            .collect();
+        support::schema::assert_valid_report(&doc, "apply");
+        outcomes
+    };
+    assert_eq!(apply(&proxy.url), ["already_absent", "failed"]);
+    assert_eq!(apply(&moto.url), ["already_absent", "removed"]);
+}

@@ -1,10 +1,13 @@
 //! A real IAM endpoint for tests: one moto server per test, on a free loopback port, so
-//! tests run in parallel without seeing each other's groups.
+//! tests run in parallel without seeing each other's groups. Also symguard's Python wheel,
+//! built for the tests that install it (wheel.rs).
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 pub mod pipeline;
 pub mod proxy;
+pub mod schema;
+pub mod wheel;
 
 #[allow(unused_imports)] // not every test binary injects faults
 pub use proxy::{Fault, FaultProxy};
