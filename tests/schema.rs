@@ -73,9 +73,17 @@ fn the_schema_rejects_a_report_that_breaks_it() {
         r["findings"][0].as_object_mut().unwrap().remove("rule");
     }));
     assert!(!valid_after(&|r| r["summary"]["extra"] = 1.into()));
-    // Open where later versions add fields: the document and its findings.
+    // Drift's additions have their shape; the document and its findings stay open.
     assert!(valid_after(&|r| r["members"] = serde_json::json!([])));
     assert!(valid_after(
+        &|r| r["findings"][0]["provenance"] =
+            serde_json::json!({"class": "origin_unknown", "window_start": "2026-09-03T00:00:00Z"})
+    ));
+    assert!(!valid_after(
         &|r| r["findings"][0]["provenance"] = serde_json::json!({})
     ));
+    assert!(!valid_after(
+        &|r| r["findings"][0]["provenance"] = serde_json::json!({"class": "trusted"})
+    ));
+    assert!(valid_after(&|r| r["findings"][0]["later"] = 1.into()));
 }
