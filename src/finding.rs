@@ -186,13 +186,26 @@ impl Finding {
             self.message.clone(),
         )
     }
+
+    /// Where the related locations are, for telling apart one defect seen through two roots.
+    fn related_key(&self) -> Vec<(String, usize, usize)> {
+        self.related
+            .iter()
+            .map(|r| {
+                let (line, column) = r.loc.start();
+                (r.loc.file.display.clone(), line, column)
+            })
+            .collect()
+    }
 }
 
-/// Sorts findings for the report and drops repeats: a module called from two roots
-/// reports the same defect through each, and once is enough.
+/// Sorts findings for the report and drops repeats. A module called from two roots reports
+/// a defect through each: the same finding twice is one, but where the roots' values come
+/// from different places (each root's `terraform.tfvars`), each root keeps its own, so that
+/// checking the repository and checking one root agree about that root.
 pub fn sort_and_dedup(findings: &mut Vec<Finding>) {
-    findings.sort_by_cached_key(Finding::sort_key);
-    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    findings.sort_by_cached_key(|f| (f.sort_key(), f.related_key()));
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.related_key() == b.related_key());
 }
 
 /// FNV-1a, 64 bits: the same on every machine and every release (unlike std's hasher),
