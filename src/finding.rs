@@ -186,13 +186,98 @@ impl Finding {
             self.message.clone(),
         )
     }
+
+    /// Where the related locations are, for telling apart one defect seen through two roots.
+    fn related_key(&self) -> Vec<(String, usize, usize)> {
+        self.related
+            .iter()
+            .map(|r| {
+                let (line, column) = r.loc.start();
+                (r.loc.file.display.clone(), line, column)
+            })
+            .collect()
+    }
 }
 
-/// Sorts findings for the report and drops repeats: a module called from two roots
-/// reports the same defect through each, and once is enough.
+/// Sorts findings for the report and drops repeats. A module called from two roots reports
+/// a defect through each: the same finding twice is one, but where the roots' values come
+/// from different places (each root's `terraform.tfvars`), each root keeps its own, so that
+/// checking the repository and checking one root agree about that root.
 pub fn sort_and_dedup(findings: &mut Vec<Finding>) {
-    findings.sort_by_cached_key(Finding::sort_key);
-    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    findings.sort_by_cached_key(|f| (f.sort_key(), f.related_key()));
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.related_key() == b.related_key());
+    merge_module_instances(findings);
+}
+
+/// One line of a module seen through several of its instances (`module.a` and `module.b`
+/// calling the same module in one root) is one defect: the findings that differ only in
+/// the instance become one whose message names every instance.
+fn merge_module_instances(findings: &mut Vec<Finding>) {
+    let mut first_of: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    let mut instances: Vec<Vec<String>> = Vec::new();
+    let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
+    for finding in findings.drain(..) {
+        let in_module = finding
+            .resource
+            .as_deref()
+            .filter(|address| address.starts_with("module."))
+            .map(|address| (address.to_string(), address_in_module(address)));
+        let Some((address, in_module)) = in_module else {
+            kept.push(finding);
+            instances.push(Vec::new());
+            continue;
+        };
+        let (file, line, column, rule, _) = finding.sort_key();
+        let key = (
+            file,
+            line,
+            column,
+            rule,
+            finding.severity,
+            finding
+                .message
+                .replace(&format!("`{address}`"), &format!("`{in_module}`")),
+            finding.related_key(),
+        );
+        match first_of.get(&key) {
+            Some(&at) => instances[at].push(address),
+            None => {
+                first_of.insert(key, kept.len());
+                kept.push(finding);
+                instances.push(vec![address]);
+            }
+        }
+    }
+    for (finding, addresses) in kept.iter_mut().zip(instances) {
+        if let [first, rest @ ..] = addresses.as_slice() {
+            if !rest.is_empty() {
+                let named: Vec<String> = addresses.iter().map(|a| format!("`{a}`")).collect();
+                let (last, others) = named.split_last().expect("two or more");
+                let listed = format!("{} and {last}", others.join(", "));
+                finding.message = finding.message.replace(&format!("`{first}`"), &listed);
+            }
+        }
+    }
+    *findings = kept;
+}
+
+/// A resource's address inside its module, without the module instances that lead to it:
+/// `module.a.sym_flow.this` and `module.b["x"].sym_flow.this` are both `sym_flow.this`.
+fn address_in_module(address: &str) -> String {
+    let mut rest = address;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let end = after.find('.').unwrap_or(after.len());
+        let name = &after[..end];
+        // A `for_each` key may hold dots: skip to the end of the `[...]` first.
+        let end = match name.find('[') {
+            Some(open) => after[open..]
+                .find("].")
+                .map_or(after.len(), |close| open + close + 1),
+            None => end,
+        };
+        rest = after[end..].strip_prefix('.').unwrap_or("");
+    }
+    rest.to_string()
 }
 
 /// FNV-1a, 64 bits: the same on every machine and every release (unlike std's hasher),

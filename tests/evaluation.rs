@@ -85,6 +85,62 @@ fn module_repo_reports_each_real_defect_once_wherever_it_is_run_from() {
 }
 
 #[test]
+fn each_root_keeps_its_findings_in_a_shared_module() {
+    // prod and sandbox give the module the same defects from their own terraform.tfvars:
+    // checking the repository must name the sandbox's values as checking the sandbox does.
+    let sandbox = "fixtures/several-roots/environments/sandbox/";
+    let names_sandbox =
+        |f: &Located| f.1.starts_with(sandbox) || f.3.iter().any(|r| r.0.starts_with(sandbox));
+    let alone = summary(&check_json(
+        &["fixtures/several-roots/environments/sandbox"],
+        &[],
+    ));
+    let whole: Vec<Located> = summary(&check_json(&["fixtures/several-roots"], &[]))
+        .into_iter()
+        .filter(names_sandbox)
+        .collect();
+    assert_eq!(alone.len(), 2, "{alone:?}");
+    assert!(alone.iter().all(names_sandbox), "{alone:?}");
+    assert_eq!(whole, alone);
+}
+
+#[test]
+fn a_module_line_seen_through_two_instances_is_one_finding_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "main.tf",
+        "module \"a\" {\n  source = \"./flow\"\n}\n\nmodule \"b\" {\n  source = \"./flow\"\n}\n",
+    );
+    write(
+        d,
+        "flow/main.tf",
+        "resource \"sym_flow\" \"this\" {\n  name           = \"access\"\n  label          = \"Access\"\n  implementation = file(\"${path.module}/impl.py\")\n}\n",
+    );
+    write(
+        d,
+        "flow/impl.py",
+        "@reducer\ndef get_approvers(event):\n    return slack.channel(\"#access\", allow_self=True)\n",
+    );
+    let doc = check_json(&[d.to_str().unwrap()], &[]);
+    let messages: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "self-approval")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            "the implementation of `module.a.sym_flow.this` and `module.b.sym_flow.this` \
+             lets requesters approve their own access (`allow_self=True`)"
+        ]
+    );
+}
+
+#[test]
 fn uncalled_module_is_checked_standalone_with_unknown_inputs() {
     // Without a caller, `var.targets` is unknown: nothing can be said, so nothing is.
     let doc = check_json(&["fixtures/modules-repo/modules/aws-iam-flow"], &[]);
