@@ -8,30 +8,37 @@ pub fn is_meta_argument(name: &str) -> bool {
     matches!(name, "count" | "for_each" | "depends_on" | "provider")
 }
 
-/// Adds the attributes a reference may read that the provider derives from the declaration:
-/// `aws_iam_group.x.id` is its name, an unset `path` is `/`, an unset
-/// `max_session_duration` is 3600 seconds.
+/// Adds the attributes a reference may read that the provider derives from the declaration
+/// (see `known_attribute`), to an instance's declared attributes.
 pub fn add_known_attributes(kind: &str, attrs: &mut IndexMap<String, Value>) {
-    let mut default = |name: &str, value: Kind| {
-        attrs
-            .entry(name.to_string())
-            .or_insert_with(|| Value::new(value, None));
-    };
-    match kind {
-        "aws_iam_group" | "aws_iam_policy" => default("path", Kind::String("/".into())),
-        "aws_iam_role" => {
-            default("path", Kind::String("/".into()));
-            default(
-                "max_session_duration",
-                Kind::Number(DEFAULT_MAX_SESSION_SECONDS as f64),
-            );
+    for name in ["path", "max_session_duration", "id"] {
+        if attrs.contains_key(name) {
+            continue;
         }
-        _ => {}
+        if let Some(value) = known_attribute(kind, name, |declared| attrs.get(declared).cloned()) {
+            attrs.insert(name.to_string(), value);
+        }
     }
-    if matches!(kind, "aws_iam_group" | "aws_iam_role" | "aws_iam_user") {
-        if let Some(name) = attrs.get("name").cloned() {
-            attrs.entry("id".to_string()).or_insert(name);
+}
+
+/// An attribute the provider derives from the declaration when it is not declared:
+/// `aws_iam_group.x.id` is its name, an unset `path` is `/`, an unset
+/// `max_session_duration` is 3600 seconds. `declared` gives a declared attribute.
+pub fn known_attribute(
+    kind: &str,
+    name: &str,
+    declared: impl FnOnce(&str) -> Option<Value>,
+) -> Option<Value> {
+    match (kind, name) {
+        ("aws_iam_group" | "aws_iam_policy" | "aws_iam_role", "path") => {
+            Some(Value::new(Kind::String("/".into()), None))
         }
+        ("aws_iam_role", "max_session_duration") => Some(Value::new(
+            Kind::Number(DEFAULT_MAX_SESSION_SECONDS as f64),
+            None,
+        )),
+        ("aws_iam_group" | "aws_iam_role" | "aws_iam_user", "id") => declared("name"),
+        _ => None,
     }
 }
 

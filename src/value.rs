@@ -14,6 +14,9 @@ pub struct Value {
     /// Where the value was first written when that is elsewhere: the variable default, the
     /// tfvars entry, the attribute of another resource, the file read by `file()`.
     pub from: Option<Loc>,
+    /// For the string `jsonencode` made: the value it encodes, so that a policy document is
+    /// read from it instead of parsing the text back.
+    pub encoded: Option<Arc<Value>>,
 }
 
 #[derive(Clone, Debug)]
@@ -69,6 +72,7 @@ impl Value {
             kind,
             origin,
             from: None,
+            encoded: None,
         }
     }
 

@@ -5,13 +5,14 @@ use crate::load::ModuleDir;
 use crate::source::{Loc, SourceFile};
 use crate::value::{format_number, Kind, Source, Value};
 use indexmap::IndexMap;
+use std::sync::Arc;
 
 /// Largest file `file()` reads; bigger ones are unknown rather than held in memory.
 const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 pub fn call(
     name: &str,
-    args: Vec<Value>,
+    mut args: Vec<Value>,
     module: &ModuleDir,
     origin: Option<Loc>,
 ) -> Result<Value, String> {
@@ -40,12 +41,11 @@ pub fn call(
     if let Some(unknown) = blocking.filter(|_| name != "jsonencode") {
         return Ok(unknown.clone());
     }
+    if name == "jsonencode" && args.len() == 1 {
+        return Ok(jsonencode(args.remove(0), origin));
+    }
     let kind = match (name, args.as_slice()) {
         ("file", [path]) => return read_file(module, str_arg(path)?),
-        ("jsonencode", [v]) => match v.to_json() {
-            Some(json) => Kind::String(json.to_string()),
-            None => return Ok(Value::unknown(Source::Encoded(Box::new(v.clone())))),
-        },
         ("jsondecode", [v]) => {
             let json: serde_json::Value =
                 serde_json::from_str(str_arg(v)?).map_err(|e| format!("jsondecode: {e}"))?;
@@ -167,6 +167,18 @@ pub fn call(
         _ => return Ok(Value::unknown(Source::Function(name.to_string()))),
     };
     Ok(Value::new(kind, origin))
+}
+
+/// The JSON text of a known value, which keeps the value it encodes; the structure of one
+/// with unknowns inside.
+fn jsonencode(v: Value, origin: Option<Loc>) -> Value {
+    match v.to_json() {
+        Some(json) => Value {
+            encoded: Some(Arc::new(v)),
+            ..Value::new(Kind::String(json.to_string()), origin)
+        },
+        None => Value::unknown(Source::Encoded(Box::new(v))),
+    }
 }
 
 fn str_arg(v: &Value) -> Result<&str, String> {

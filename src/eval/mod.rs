@@ -69,6 +69,24 @@ impl Body {
         self.blocks.iter().filter(move |b| b.kind == kind)
     }
 
+    /// One entry of `to_value`, without building the others: the attribute, with the nested
+    /// blocks of that name appended when it is a list; or the blocks alone.
+    fn value_of(&self, name: &str) -> Option<Value> {
+        let mut blocks = self
+            .blocks(name)
+            .map(|b| Value::new(Kind::Object(b.body.to_value()), None))
+            .peekable();
+        let mut value = match self.attrs.get(name) {
+            Some(attr) => attr.value.clone(),
+            None if blocks.peek().is_some() => Value::new(Kind::List(Vec::new()), None),
+            None => return None,
+        };
+        if let Kind::List(items) = &mut value.kind {
+            items.extend(blocks);
+        }
+        Some(value)
+    }
+
     fn to_value(&self) -> IndexMap<String, Value> {
         let mut map: IndexMap<String, Value> = self
             .attrs

@@ -4,13 +4,13 @@
 
 use super::instances::collect_instances;
 use super::{
-    Cycle, Decls, Eval, EvaluatedResource, Inputs, Instance, ModuleInstances, Slot, VarArg,
-    MAX_REFERENCE_DEPTH,
+    Cycle, Decls, Eval, EvaluatedResource, Expansion, Inputs, Instance, ModuleInstances, Slot,
+    VarArg, MAX_REFERENCE_DEPTH,
 };
 use crate::load::{ModuleDir, Workspace};
 use crate::provider;
 use crate::source::{Loc, SourceFile};
-use crate::value::{Kind, Source, Value};
+use crate::value::{Kind, Source, Unknown, Value};
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::Span;
 use std::cell::RefCell;
@@ -304,16 +304,31 @@ impl<'w> Scope<'w> {
         Some(evaluated)
     }
 
-    /// The value a reference to the resource yields: an instance, a list or a map of them.
-    fn resource_value(&self, address: &str) -> Value {
+    /// What a reference to the resource yields, and how many of the operators after it that
+    /// took: an instance, a list or a map of them; or, for `aws_iam_group.x.name` of a
+    /// resource with one instance, that attribute alone, without building the whole instance.
+    fn resource_reference(&self, address: &str, next: Option<&str>) -> (Value, usize) {
         let Some(resource) = self.resource(address) else {
-            return Value::unknown(Source::Cycle(format!("{}{address}", self.prefix)));
+            return (
+                Value::unknown(Source::Cycle(format!("{}{address}", self.prefix))),
+                0,
+            );
         };
         let kind = address
             .trim_start_matches("data.")
             .split('.')
             .next()
             .unwrap_or("");
+        if let (Expansion::Single, Some(instance), Some(name)) =
+            (&resource.expansion, resource.instances.first(), next)
+        {
+            return (instance_attribute(kind, instance, name), 1);
+        }
+        (self.resource_value(kind, &resource, address), 0)
+    }
+
+    /// The value a reference to the resource yields: an instance, a list or a map of them.
+    fn resource_value(&self, kind: &str, resource: &EvaluatedResource, address: &str) -> Value {
         let instance_value = |i: &Instance| {
             let mut attrs = i.body.to_value();
             provider::add_known_attributes(kind, &mut attrs);
@@ -452,7 +467,8 @@ impl<'w> Scope<'w> {
                     ("data", Some(kind), Some(name)) => {
                         let address = format!("data.{kind}.{name}");
                         if self.decls.data.contains_key(&format!("{kind}.{name}")) {
-                            (self.resource_value(&address), 2)
+                            let (value, taken) = self.resource_reference(&address, attr(2));
+                            (value, 2 + taken)
                         } else {
                             (Value::unknown(Source::Undeclared(address)), 2)
                         }
@@ -463,7 +479,8 @@ impl<'w> Scope<'w> {
                     (kind, Some(name), _) => {
                         let address = format!("{kind}.{name}");
                         if self.decls.resources.contains_key(&address) {
-                            (self.resource_value(&address), 1)
+                            let (value, taken) = self.resource_reference(&address, attr(1));
+                            (value, 1 + taken)
                         } else {
                             (Value::unknown(Source::Undeclared(address)), 1)
                         }
@@ -475,4 +492,24 @@ impl<'w> Scope<'w> {
         };
         self.apply_operators(base, &ops[consumed..], cx)
     }
+}
+
+/// `instance.name` as the instance's whole value would give it (`Value::get_attr` of a
+/// `Kind::Resource`): declared, derived by the provider, or computed at apply time.
+fn instance_attribute(kind: &str, instance: &Instance, name: &str) -> Value {
+    instance
+        .body
+        .value_of(name)
+        .or_else(|| {
+            provider::known_attribute(kind, name, |declared| instance.body.value_of(declared))
+        })
+        .unwrap_or_else(|| {
+            Value::new(
+                Kind::Unknown(Unknown {
+                    source: Arc::new(Source::Resource(Arc::from(instance.address.as_str()))),
+                    path: vec![name.to_string()],
+                }),
+                None,
+            )
+        })
 }

@@ -159,6 +159,10 @@ impl<'m> Model<'m> {
     /// Reads a policy document: a JSON string, `jsonencode(...)` of a structure with
     /// unknowns, or `data.aws_iam_policy_document.x.json`.
     fn statements(&self, policy: &Value) -> Vec<Statement> {
+        // What `jsonencode` encoded gives the statements the text would, without parsing it.
+        if let (Kind::String(_), Some(encoded)) = (&policy.kind, &policy.encoded) {
+            return document_statements(encoded);
+        }
         let document = match &policy.kind {
             Kind::String(text) => match serde_json::from_str(text) {
                 Ok(json) => Value::from_json(&json, &None),
