@@ -1,16 +1,8 @@
 //! The rule catalogue: what users see of every rule (`symguard rules`, `explain`, SARIF,
 //! suppression and configuration checks), and where each rule's documentation is published.
 
-use crate::{drift, finding, policy, rules, suppress};
-
-/// What users see of a rule, check or drift alike.
-#[derive(Clone)]
-pub struct RuleInfo {
-    pub name: &'static str,
-    pub severity: finding::Severity,
-    pub summary: &'static str,
-    pub doc: &'static str,
-}
+use crate::finding::RuleInfo;
+use crate::{drift, policy, rules, suppress};
 
 /// Every rule: the check rules, then the drift rules.
 pub fn catalogue() -> Vec<RuleInfo> {

@@ -35,6 +35,15 @@ impl Severity {
     }
 }
 
+/// What users see of a rule, check or drift alike: what the catalogue lists.
+#[derive(Clone)]
+pub struct RuleInfo {
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub doc: &'static str,
+}
+
 /// A second location that explains a finding, e.g. where an offending value was defined.
 #[derive(Clone, Debug)]
 pub struct Related {

@@ -37,10 +37,11 @@ pub mod source;
 pub mod suppress;
 pub mod value;
 
-pub use catalogue::{catalogue, rule_doc_url, RuleInfo};
+pub use catalogue::{catalogue, rule_doc_url};
 pub use check::{check, model_documents, CheckOptions, CheckReport, VarOption};
 pub use drift::{drift, LiveOptions};
 pub use error::Error;
+pub use finding::RuleInfo;
 pub use remediate::{
     apply_plan, remediation_plan, saved_plan, ApplyError, Remediation, REMEDIATE_RULES,
 };

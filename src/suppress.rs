@@ -15,8 +15,7 @@
 //! (`suppression-reason`); one that silences nothing is reported (`unused-suppression`);
 //! one past its `until` date no longer silences.
 
-use crate::catalogue::RuleInfo;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, RuleInfo, Severity};
 use crate::source::{Loc, SourceFile};
 use hcl_edit::structure::Body;
 use hcl_edit::Span;

@@ -8,9 +8,8 @@
 
 pub mod input;
 
-use crate::catalogue::RuleInfo;
 use crate::eval::Instance;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, RuleInfo, Severity};
 use crate::model::{value_loc, Model};
 use crate::source::{Loc, SourceFile};
 use serde_json::Value;
