@@ -1,6 +1,8 @@
 use super::{Context, Rule};
 use crate::eval::{Attr, Kind, Value};
 use crate::finding::{Finding, Severity};
+use crate::model::{value_loc, value_origin_elsewhere};
+use crate::source::Loc;
 
 pub const RULE: Rule = Rule {
     name: "placeholder-value",
@@ -9,6 +11,16 @@ pub const RULE: Rule = Rule {
     doc: include_str!("../../rules/placeholder-value.md"),
     check,
 };
+
+/// A placeholder found in a setting.
+struct Hit<'a> {
+    attr: &'a Attr,
+    value: &'a Value,
+    placeholder: String,
+    /// `key` of `address`.
+    setting: String,
+    address: String,
+}
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let sym = cx
@@ -28,6 +40,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         .sym_providers
         .iter()
         .map(|p| (p.address.clone(), &p.args));
+    let mut hits = Vec::new();
     for (address, body) in sym.chain(connectors).chain(providers) {
         let mut attrs: Vec<(&str, &Attr)> =
             body.attrs.iter().map(|(k, a)| (k.as_str(), a)).collect();
@@ -47,23 +60,80 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .into_iter()
                 .find_map(|v| Some((v, placeholder(v.as_str()?)?)))
             {
-                out.push(
-                    cx.finding_at_value(
-                        &RULE,
-                        attr,
-                        value,
-                        format!(
-                            "`{key}` of `{address}` still holds the placeholder `{placeholder}`"
-                        ),
-                    )
-                    .label("placeholder")
-                    .resource(&address)
-                    .help("replace the placeholder with the real value before applying"),
-                );
+                hits.push(Hit {
+                    attr,
+                    value,
+                    placeholder,
+                    setting: format!("`{key}` of `{address}`"),
+                    address: address.clone(),
+                });
             }
         }
     }
+    report(cx, hits, out);
 }
+
+/// One finding per placeholder written: where the value was written when it comes from
+/// elsewhere (a `terraform.tfvars` line, a variable's default), naming every setting it
+/// reaches, in every module instance; at the setting otherwise.
+fn report(cx: &Context, hits: Vec<Hit>, out: &mut Vec<Finding>) {
+    let mut by_origin: Vec<(Loc, Vec<Hit>)> = Vec::new();
+    for hit in hits {
+        let Some(origin) = value_origin_elsewhere(hit.attr, hit.value) else {
+            out.push(
+                cx.finding_at_value(
+                    &RULE,
+                    hit.attr,
+                    hit.value,
+                    format!(
+                        "{} still holds the placeholder `{}`",
+                        hit.setting, hit.placeholder
+                    ),
+                )
+                .label("placeholder")
+                .resource(&hit.address)
+                .help(HELP),
+            );
+            continue;
+        };
+        match by_origin
+            .iter_mut()
+            .find(|(o, _)| o.file.display == origin.file.display && o.span == origin.span)
+        {
+            Some((_, same)) => same.push(hit),
+            None => by_origin.push((origin, vec![hit])),
+        }
+    }
+    for (origin, hits) in by_origin {
+        let first = &hits[0];
+        let others = match hits.len() - 1 {
+            0 => String::new(),
+            1 => " and 1 other setting".into(),
+            n => format!(" and {n} other settings"),
+        };
+        let mut finding = cx
+            .finding(
+                &RULE,
+                origin,
+                format!(
+                    "the placeholder `{}` written here reaches {}{others}",
+                    first.placeholder, first.setting
+                ),
+            )
+            .label("placeholder")
+            .resource(&first.address)
+            .help(HELP);
+        for hit in &hits {
+            finding = finding.related(
+                value_loc(hit.attr, hit.value),
+                format!("it reaches {}", hit.setting),
+            );
+        }
+        out.push(finding);
+    }
+}
+
+const HELP: &str = "replace the placeholder with the real value before applying";
 
 fn collect_strings<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
     match &value.kind {

@@ -1,6 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::value_loc;
+use crate::rules::placeholder_value::placeholder;
 
 pub const RULE: Rule = Rule {
     name: "target-name",
@@ -22,7 +23,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let (Some(name_text), Some(group_text)) = (name.value.as_str(), group.as_str()) else {
             continue;
         };
-        if name_text != group_text && !group_text.trim().is_empty() {
+        // A placeholder is placeholder-value's to report, once.
+        let placeholders = placeholder(name_text).or_else(|| placeholder(group_text));
+        if name_text != group_text && !group_text.trim().is_empty() && placeholders.is_none() {
             out.push(
                 cx.finding(
                     &RULE,
