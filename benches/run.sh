@@ -172,10 +172,10 @@ if [ "$skip_drift" = 0 ]; then
     case $reader in
       symguard-bulk)
         ok=1
-        command=("$symguard" drift "$work/root" --endpoint-url "$endpoint" --format json --read bulk) ;;
+        command=("$symguard" drift "$work/root" --endpoint-url "$endpoint" --format json --read bulk --cloudtrail off) ;;
       symguard-*)
         ok=1 # every seeded member is unexpected: exit 1 is the finding
-        command=("$symguard" drift "$work/root" --endpoint-url "$endpoint" --format json --read per-group --concurrency "${reader#symguard-}") ;;
+        command=("$symguard" drift "$work/root" --endpoint-url "$endpoint" --format json --read per-group --cloudtrail off --concurrency "${reader#symguard-}") ;;
       boto3)
         command=(benches/.venv/c7n/bin/python benches/drift/boto3_reads.py "$endpoint" "$groups") ;;
       c7n)

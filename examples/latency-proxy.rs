@@ -10,6 +10,9 @@
 #[allow(dead_code)] // the fault-injection half is for the tests
 #[path = "../tests/support/proxy.rs"]
 mod proxy;
+#[allow(dead_code)] // the proxy plays CloudTrail from a trail only in the tests
+#[path = "../tests/support/trail.rs"]
+mod trail;
 
 use std::time::Duration;
 
@@ -52,6 +55,7 @@ fn main() {
         &upstream,
         Duration::from_millis(latency),
         page_items,
+        None,
     );
     eprintln!("{} -> {upstream}, {latency} ms on every answer", proxy.url);
     loop {

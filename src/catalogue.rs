@@ -25,6 +25,11 @@ pub fn catalogue() -> Vec<RuleInfo> {
         .collect()
 }
 
+/// The name of every rule: what configurations and suppression comments may name.
+pub fn rule_names() -> Vec<&'static str> {
+    catalogue().iter().map(|r| r.name).collect()
+}
+
 /// Where a rule's documentation is published (help links in SARIF and markdown).
 pub fn rule_doc_url(name: &str) -> String {
     format!("{}/blob/main/rules/{name}.md", env!("CARGO_PKG_REPOSITORY"))

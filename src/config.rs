@@ -6,6 +6,7 @@
 use crate::duration;
 use crate::finding::{Finding, Severity};
 use crate::live::aws::bulk::ReadMode;
+use crate::membership::TrailSource;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -37,6 +38,12 @@ pub struct Config {
     pub drift_grace: Option<u64>,
     /// `[drift] read`: how drift reads IAM when `--read` does not say.
     pub drift_read: Option<ReadMode>,
+    /// `[drift] cloudtrail`: where drift reads membership provenance when `--cloudtrail`
+    /// does not say.
+    pub drift_cloudtrail: Option<TrailSource>,
+    /// `[drift] lookback`, in seconds: how far back provenance is read when `--lookback`
+    /// does not say.
+    pub drift_lookback: Option<u64>,
 }
 
 /// A standing member of declared groups, allowed by the configuration.
@@ -93,16 +100,17 @@ impl Config {
         }
     }
 
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    /// Reads the file; `known_rules` are the rule names `[rules]` may set.
+    pub fn load(path: &Path, known_rules: &[&str]) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             path: path.to_path_buf(),
             position: None,
             message: format!("cannot read: {e}"),
         })?;
-        Config::parse(path, &text)
+        Config::parse(path, &text, known_rules)
     }
 
-    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    pub fn parse(path: &Path, text: &str, known_rules: &[&str]) -> Result<Config, ConfigError> {
         let error = |span: Option<std::ops::Range<usize>>, message: String| ConfigError {
             path: path.to_path_buf(),
             position: span.map(|s| line_col(text, s.start)),
@@ -131,10 +139,7 @@ impl Config {
             ..Config::default()
         };
         for (name, level) in file.rules {
-            if !crate::catalogue::catalogue()
-                .iter()
-                .any(|r| r.name == name.get_ref())
-            {
+            if !known_rules.contains(&name.get_ref().as_str()) {
                 return Err(error(
                     Some(name.span()),
                     format!(
@@ -155,6 +160,19 @@ impl Config {
                 )
             })?;
             config.aws_max_session = Some(seconds);
+        }
+        if let Some(source) = file.drift.cloudtrail {
+            config.drift_cloudtrail = Some(
+                source
+                    .get_ref()
+                    .parse()
+                    .map_err(|e| error(Some(source.span()), format!("[drift] cloudtrail: {e}")))?,
+            );
+        }
+        if let Some(lookback) = file.drift.lookback {
+            let seconds = duration::parse(lookback.get_ref())
+                .map_err(|e| error(Some(lookback.span()), format!("[drift] lookback: {e}")))?;
+            config.drift_lookback = Some(seconds);
         }
         if let Some(grace) = file.drift.grace {
             let seconds = duration::parse(grace.get_ref())
@@ -251,6 +269,8 @@ struct ConfigFile {
 struct DriftSection {
     grace: Option<Spanned<String>>,
     read: Option<ReadMode>,
+    cloudtrail: Option<Spanned<String>>,
+    lookback: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -355,14 +375,23 @@ impl std::error::Error for ConfigError {}
 
 /// Finds and caches the configuration that applies to each module directory.
 pub struct ConfigResolver {
+    /// The rule names `[rules]` may set: the catalogue's, handed down by the command.
+    known_rules: Vec<&'static str>,
     explicit: Option<Arc<Config>>,
     by_dir: HashMap<PathBuf, Arc<Config>>,
 }
 
 impl ConfigResolver {
-    pub fn new(explicit: Option<&Path>) -> Result<ConfigResolver, ConfigError> {
+    pub fn new(
+        explicit: Option<&Path>,
+        known_rules: Vec<&'static str>,
+    ) -> Result<ConfigResolver, ConfigError> {
         Ok(ConfigResolver {
-            explicit: explicit.map(Config::load).transpose()?.map(Arc::new),
+            explicit: explicit
+                .map(|p| Config::load(p, &known_rules))
+                .transpose()?
+                .map(Arc::new),
+            known_rules,
             by_dir: HashMap::new(),
         })
     }
@@ -385,7 +414,7 @@ impl ConfigResolver {
             visited.push(d.to_path_buf());
             let candidate = d.join(FILE_NAME);
             if candidate.is_file() {
-                break Arc::new(Config::load(&candidate)?);
+                break Arc::new(Config::load(&candidate, &self.known_rules)?);
             }
             current = d.parent();
         };
@@ -402,9 +431,13 @@ mod tests {
     use std::path::Path;
 
     fn error(text: &str) -> String {
-        Config::parse(Path::new("symguard.toml"), text)
-            .unwrap_err()
-            .to_string()
+        Config::parse(
+            Path::new("symguard.toml"),
+            text,
+            &crate::catalogue::rule_names(),
+        )
+        .unwrap_err()
+        .to_string()
     }
 
     #[test]
@@ -413,6 +446,7 @@ mod tests {
             Path::new("symguard.toml"),
             "[rules]\ntarget-name = \"off\"\norphan-target = \"error\"\n[session]\naws_max_session = \"1h\"\n\
              [policy]\nrequire_reason = true\n[[policy.max_duration]]\ntargets = \"prod-*\"\nmax = \"1h\"\n",
+            &crate::catalogue::rule_names(),
         )
         .unwrap();
         assert_eq!(config.severities["target-name"], None);
@@ -426,8 +460,14 @@ mod tests {
     #[test]
     fn drift_read_is_one_of_the_modes() {
         use crate::live::aws::bulk::ReadMode;
-        let read =
-            |text: &str| Config::parse(Path::new("symguard.toml"), text).map(|c| c.drift_read);
+        let read = |text: &str| {
+            Config::parse(
+                Path::new("symguard.toml"),
+                text,
+                &crate::catalogue::rule_names(),
+            )
+            .map(|c| c.drift_read)
+        };
         assert_eq!(
             read("[drift]\nread = \"per-group\"\n").unwrap(),
             Some(ReadMode::PerGroup)
@@ -445,6 +485,7 @@ mod tests {
         let config = Config::parse(
             Path::new("symguard.toml"),
             "[[allow]]\nuser = \"breakglass-*\"\ngroups = [\"prod-*\"]\nreason = \"break-glass\"\nexpires = \"2027-03-31\"\n",
+            &crate::catalogue::rule_names(),
         )
         .unwrap();
         let at = |s: &str| humantime::parse_rfc3339(s).unwrap();

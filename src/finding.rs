@@ -1,6 +1,6 @@
 //! The one finding model shared by every command and output format.
 
-use crate::live::membership::MembershipEvent;
+use crate::membership::MembershipEvent;
 use crate::source::Loc;
 use serde::{Deserialize, Serialize};
 
@@ -295,4 +295,74 @@ pub fn stable_hash(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// An expected member, with the evidence: an entry of the drift report's `members`.
+#[derive(Serialize, Clone, Debug)]
+pub struct MemberRecord {
+    pub account: String,
+    pub group: String,
+    pub group_arn: String,
+    pub user: String,
+    pub provenance: Provenance,
+}
+
+/// Whether and where one account's membership history was read: the report summary's
+/// `provenance` entries.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct ProvenanceRead {
+    pub account: String,
+    pub read: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<usize>,
+}
+
+/// What drift's report says besides its findings: which accounts' provenance was read,
+/// and the expected members with their evidence.
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct Evidence {
+    pub provenance: Vec<ProvenanceRead>,
+    pub members: Vec<MemberRecord>,
+}
+
+impl Evidence {
+    /// The summary's sentence about provenance, for the human report.
+    pub fn summary(&self) -> String {
+        if self.provenance.is_empty() {
+            return String::new();
+        }
+        let unread: Vec<&str> = self
+            .provenance
+            .iter()
+            .filter(|p| !p.read)
+            .map(|p| p.account.as_str())
+            .collect();
+        if unread.is_empty() {
+            let sources: Vec<String> = self
+                .provenance
+                .iter()
+                .map(|p| {
+                    format!(
+                        "account {}: {} since {}, {} events",
+                        p.account,
+                        p.source.as_deref().unwrap_or_default(),
+                        p.since.as_deref().unwrap_or_default(),
+                        p.events.unwrap_or_default()
+                    )
+                })
+                .collect();
+            format!("provenance read ({})\n", sources.join("; "))
+        } else if unread.len() == self.provenance.len() {
+            "provenance not read: members were judged by [[allow]] and --grants only\n".into()
+        } else {
+            format!(
+                "provenance not read in account {}: its members were judged by [[allow]] and --grants only\n",
+                unread.join(", ")
+            )
+        }
+    }
 }

@@ -24,6 +24,7 @@ pub mod eval;
 pub mod finding;
 pub mod live;
 pub mod load;
+pub mod membership;
 pub mod model;
 pub mod plan;
 pub mod policy;

@@ -205,7 +205,7 @@ fn main() -> ExitCode {
             let live = aws.live(grants, None);
             let connection = live.connection.clone();
             let computed = match &plan {
-                Some(path) => symguard::saved_plan(path, &options),
+                Some(path) => symguard::saved_plan(path, &options, &live),
                 None => symguard::remediation_plan(&options, &live),
             };
             let remediation = match computed {

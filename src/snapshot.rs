@@ -2,7 +2,7 @@
 //! runs and evidence.
 
 use crate::check::CheckOptions;
-use crate::drift::{self, configured_read, models, read_live, LiveOptions};
+use crate::drift::{self, models, read_live, LiveOptions};
 use crate::error::Error;
 use crate::{live, load};
 
@@ -15,7 +15,7 @@ pub fn snapshot(
     let models = models(&workspace, options)?;
     let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
     let plan = drift::read_plan(&only_models, live_options.shard);
-    let mut state = read_live(&plan, &configured_read(live_options, &models)?)?;
+    let mut state = read_live(&plan, live_options, &models)?;
     state.shard = live_options.shard.map(|s| s.to_string());
     Ok(state)
 }

@@ -151,12 +151,6 @@ fn parse(text: &str, loc: Loc, lines: Option<RangeInclusive<usize>>) -> Suppress
     if rules.is_empty() {
         problem = Some("it names no rule".into());
     }
-    let known = crate::catalogue::catalogue();
-    if let Some(unknown) = rules.iter().find(|r| !known.iter().any(|k| k.name == **r)) {
-        problem = Some(format!(
-            "`{unknown}` is not a rule; `symguard rules` lists them"
-        ));
-    }
     Suppression {
         loc,
         rules,
@@ -224,10 +218,12 @@ fn next_item_scope(items: &[(usize, usize)], lines: &[&str], line: usize) -> Ran
 
 /// Drops the findings that suppressions cover and adds the findings about the
 /// suppressions: missing reasons, malformed comments and those that silence nothing.
+/// `known` is every rule name; a comment naming another is malformed.
 pub fn apply(
     findings: Vec<Finding>,
     suppressions: &[&Suppression],
     ran: &[&str],
+    known: &[&str],
     now: SystemTime,
 ) -> Vec<Finding> {
     let mut used = vec![false; suppressions.len()];
@@ -237,7 +233,9 @@ pub fn apply(
             let covering: Vec<usize> = suppressions
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.covers(f, now))
+                .filter(|(_, s)| {
+                    s.covers(f, now) && s.rules.iter().all(|r| known.contains(&r.as_str()))
+                })
                 .map(|(i, _)| i)
                 .collect();
             for &i in &covering {
@@ -248,7 +246,12 @@ pub fn apply(
         .collect();
     for (suppression, used) in suppressions.iter().zip(used) {
         let expired = suppression.until.is_some_and(|until| now >= until);
-        if let Some(problem) = &suppression.problem {
+        let unknown = suppression
+            .rules
+            .iter()
+            .find(|r| !known.contains(&r.as_str()))
+            .map(|r| format!("`{r}` is not a rule; `symguard rules` lists them"));
+        if let Some(problem) = unknown.as_ref().or(suppression.problem.as_ref()) {
             kept.push(
                 Finding::new(
                     UNUSED_RULE,

@@ -365,7 +365,7 @@ fn unreachable_endpoint_ends_the_run_naming_it() {
     assert!(stdout.is_empty());
     assert!(
         stderr.starts_with(&format!(
-            "error: sts:GetCallerIdentity failed: cannot reach AWS IAM at {url}"
+            "error: sts:GetCallerIdentity failed: cannot reach AWS STS at {url}"
         )),
         "{stderr}"
     );

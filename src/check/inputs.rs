@@ -2,7 +2,7 @@
 //! scrub from messages, and the configuration beside an input file.
 
 use super::{CheckOptions, VarOption};
-use crate::config::{self, ConfigResolver};
+use crate::config;
 use crate::error::Error;
 use crate::eval::{Inputs, VarArg};
 use crate::{load, secrets};
@@ -76,5 +76,5 @@ pub(crate) fn config_beside(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    Ok(ConfigResolver::new(options.config.as_deref())?.for_dir(dir)?)
+    Ok(crate::check::config_resolver(options)?.for_dir(dir)?)
 }

@@ -60,7 +60,7 @@ pub struct CheckReport {
     /// What could not be read: reported after the findings, and the run exits with 2.
     pub unreadable: Vec<LoadError>,
     /// `drift` and `remediate`: whose provenance was read, and the expected members.
-    pub drift: Option<crate::drift::provenance::Evidence>,
+    pub drift: Option<crate::finding::Evidence>,
 }
 
 /// Applies the suppression comments of every file in the workspace (unless `--no-ignore`),
@@ -80,11 +80,16 @@ pub(crate) fn suppressed(
         .iter()
         .flat_map(|m| &m.suppressions)
         .collect();
-    let (about_suppressions, mut out): (Vec<Finding>, Vec<Finding>) =
-        suppress::apply(findings, &suppressions, ran, std::time::SystemTime::now())
-            .into_iter()
-            .partition(|f| f.rule == suppress::REASON_RULE || f.rule == suppress::UNUSED_RULE);
-    let mut resolver = ConfigResolver::new(options.config.as_deref())?;
+    let (about_suppressions, mut out): (Vec<Finding>, Vec<Finding>) = suppress::apply(
+        findings,
+        &suppressions,
+        ran,
+        &crate::catalogue::rule_names(),
+        std::time::SystemTime::now(),
+    )
+    .into_iter()
+    .partition(|f| f.rule == suppress::REASON_RULE || f.rule == suppress::UNUSED_RULE);
+    let mut resolver = config_resolver(options)?;
     for finding in about_suppressions {
         let dir = finding
             .loc
@@ -131,7 +136,7 @@ fn workers() -> &'static rayon::ThreadPool {
 fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
     let inputs = inputs(options)?;
     let discovered = load::discover(&options.paths)?;
-    let mut resolver = ConfigResolver::new(options.config.as_deref())?;
+    let mut resolver = config_resolver(options)?;
     let configs = discovered
         .dirs
         .keys()
@@ -239,4 +244,12 @@ fn check_plan(path: &std::path::Path, options: &CheckOptions) -> Result<CheckRep
         unreadable: Vec::new(),
         drift: None,
     })
+}
+
+/// The configurations for `options`, knowing every rule of the catalogue.
+pub(crate) fn config_resolver(options: &CheckOptions) -> Result<ConfigResolver, Error> {
+    Ok(ConfigResolver::new(
+        options.config.as_deref(),
+        crate::catalogue::rule_names(),
+    )?)
 }

@@ -2,7 +2,7 @@
 //! (also what `symguard model` prints).
 
 use super::{inputs, secrets_of, CheckOptions};
-use crate::config::{self, ConfigResolver};
+use crate::config;
 use crate::error::Error;
 use crate::{load, model, policy};
 
@@ -40,7 +40,7 @@ pub fn model_documents(options: &CheckOptions) -> Result<Vec<serde_json::Value>,
     let workspace = load::load(&options.paths)?.complete()?;
     let inputs = inputs(options)?;
     let secrets = secrets_of(&workspace, &inputs);
-    let mut resolver = ConfigResolver::new(options.config.as_deref())?;
+    let mut resolver = crate::check::config_resolver(options)?;
     workspace
         .roots()
         .into_iter()

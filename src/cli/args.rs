@@ -48,7 +48,8 @@ pub struct AwsArgs {
     /// AWS region for signing (IAM is global; default us-east-1).
     #[arg(long)]
     region: Option<String>,
-    /// Any IAM-compatible endpoint, e.g. http://127.0.0.1:5000.
+    /// One endpoint for every AWS service drift calls (IAM, STS, CloudTrail, and S3 with
+    /// path-style addressing), e.g. http://127.0.0.1:5000.
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
     /// Assume this role (ARN) before reading.
@@ -74,6 +75,15 @@ pub struct AwsArgs {
     /// group when bulk is denied) [default: [drift] read, else auto]
     #[arg(long, value_enum, value_name = "MODE")]
     read: Option<symguard::live::aws::bulk::ReadMode>,
+    /// Where to read who added each member: lookup (CloudTrail event history,
+    /// cloudtrail:LookupEvents), s3://BUCKET/PREFIX (a trail's log files), or off
+    /// [default: [drift] cloudtrail, else lookup]
+    #[arg(long, value_name = "SOURCE", env = "SYMGUARD_CLOUDTRAIL")]
+    cloudtrail: Option<symguard::membership::TrailSource>,
+    /// How far back to read membership events; never shorter than the longest access a
+    /// flow grants plus [drift] grace [default: [drift] lookback, else 90d]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    lookback: Option<std::time::Duration>,
 }
 
 impl AwsArgs {
@@ -88,6 +98,8 @@ impl AwsArgs {
                 concurrency: usize::from(self.concurrency),
                 attempt_timeout: self.timeout,
                 read: self.read,
+                cloudtrail: self.cloudtrail,
+                lookback: self.lookback,
             },
             grants,
             state,

@@ -90,7 +90,7 @@ impl Remediate {
             Ok(audit) => audit,
             Err(e) => return fail(&e),
         };
-        let applied = match symguard::apply_plan(plan, &self.connection, &mut audit) {
+        let applied = match symguard::apply_plan(&self.remediation, &self.connection, &mut audit) {
             Ok(applied) => applied,
             Err(symguard::ApplyError::Refused(refusal)) => {
                 eprintln!("refused: {refusal}");

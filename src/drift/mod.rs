@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::SystemTime;
 
-pub(crate) use pipeline::{async_runtime, configured_read, models, read_live, DriftInputs};
+pub(crate) use pipeline::{async_runtime, configured_connection, models, read_live, DriftInputs};
 pub use pipeline::{drift, LiveOptions};
 
 pub struct DriftRule {

@@ -3,12 +3,12 @@
 //! inputs.
 
 use crate::check::{inputs, suppressed, CheckOptions, CheckReport};
-use crate::config::{self, ConfigResolver};
+use crate::config;
 use crate::drift::{self};
 use crate::error::Error;
 use crate::finding::{self, Finding};
 use crate::live::read::read_accounts;
-use crate::{live, load, model};
+use crate::{duration, live, load, model};
 use std::path::PathBuf;
 
 /// What `drift` and `snapshot` read besides the configuration.
@@ -29,7 +29,7 @@ pub(crate) fn models<'w>(
     options: &CheckOptions,
 ) -> Result<Vec<(model::Model<'w>, std::sync::Arc<config::Config>)>, Error> {
     let inputs = inputs(options)?;
-    let mut resolver = ConfigResolver::new(options.config.as_deref())?;
+    let mut resolver = crate::check::config_resolver(options)?;
     workspace
         .roots()
         .into_iter()
@@ -52,24 +52,114 @@ pub(crate) fn async_runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|e| Error::Input(format!("cannot start the async runtime: {e}")))
 }
 
-/// Reads the live state `plan` needs from AWS.
+/// Reads the live state `plan` needs from AWS, with the membership history of the
+/// declared groups, as the command line and the roots' configurations say.
 pub(crate) fn read_live(
     plan: &live::ReadPlan,
-    connection: &live::aws::Connection,
+    live_options: &LiveOptions,
+    models: &[(model::Model<'_>, std::sync::Arc<config::Config>)],
 ) -> Result<live::LiveState, Error> {
+    let connection = configured_connection(live_options, models)?;
+    let history = history_window(&connection, plan, models, std::time::SystemTime::now());
     async_runtime()?
-        .block_on(read_accounts(plan, connection))
+        .block_on(read_accounts(plan, &connection, &history))
         .map_err(Error::Live)
 }
 
-/// The connection with `--read`, else the `[drift] read` of the roots' configurations.
-pub(crate) fn configured_read(
+/// The connection with the choices the command line left open taken from the roots'
+/// configurations (`[drift] read`, `cloudtrail`, `lookback`), which must agree.
+pub(crate) fn configured_connection(
     live_options: &LiveOptions,
     models: &[(model::Model<'_>, std::sync::Arc<config::Config>)],
 ) -> Result<live::aws::Connection, Error> {
-    let configs = models.iter().map(|(_, config)| &**config);
-    live::aws::bulk::configured_read(&live_options.connection, configs).map_err(Error::Input)
+    let configs: Vec<&config::Config> = models.iter().map(|(_, c)| &**c).collect();
+    let mut connection = live_options.connection.clone();
+    if connection.read.is_none() {
+        connection.read = agreed(&configs, "read", |c| c.drift_read, ToString::to_string)?;
+    }
+    if connection.cloudtrail.is_none() {
+        connection.cloudtrail = agreed(
+            &configs,
+            "cloudtrail",
+            |c| c.drift_cloudtrail.clone(),
+            ToString::to_string,
+        )?;
+    }
+    if connection.lookback.is_none() {
+        connection.lookback = agreed(
+            &configs,
+            "lookback",
+            |c| c.drift_lookback,
+            |s| duration::format(*s),
+        )?
+        .map(std::time::Duration::from_secs);
+    }
+    Ok(connection)
 }
+
+/// The one value of `[drift] KEY` that the configurations setting it agree on.
+fn agreed<T: PartialEq>(
+    configs: &[&config::Config],
+    key: &str,
+    value: impl Fn(&config::Config) -> Option<T>,
+    show: impl Fn(&T) -> String,
+) -> Result<Option<T>, Error> {
+    let mut chosen: Option<(T, &config::Config)> = None;
+    for config in configs {
+        let Some(this) = value(config) else {
+            continue;
+        };
+        match &chosen {
+            Some((other, by)) if *other != this => {
+                let name = |c: &config::Config| {
+                    c.path
+                        .as_ref()
+                        .map_or_else(String::new, |p| p.display().to_string())
+                };
+                return Err(Error::Input(format!(
+                    "{} sets [drift] {key} = \"{}\" but {} sets \"{}\"; make them agree or choose with --{key}",
+                    name(by),
+                    show(other),
+                    name(config),
+                    show(&this),
+                )));
+            }
+            Some(_) => {}
+            None => chosen = Some((this, config)),
+        }
+    }
+    Ok(chosen.map(|(value, _)| value))
+}
+
+/// The membership history to read: the source, and a window as long as `--lookback`
+/// (90 days by default) and never shorter than the longest access a flow grants plus the
+/// longest `[drift] grace`, so every grant that may still be active is seen.
+fn history_window(
+    connection: &live::aws::Connection,
+    plan: &live::ReadPlan,
+    models: &[(model::Model<'_>, std::sync::Arc<config::Config>)],
+    now: std::time::SystemTime,
+) -> crate::membership::HistoryWindow {
+    let grace = models
+        .iter()
+        .map(|(_, c)| {
+            c.drift_grace.map_or(
+                drift::provenance::DEFAULT_GRACE,
+                std::time::Duration::from_secs,
+            )
+        })
+        .max()
+        .unwrap_or(drift::provenance::DEFAULT_GRACE);
+    let lookback = connection.lookback.unwrap_or(DEFAULT_LOOKBACK);
+    let needed = plan.longest_access.map_or(grace, |longest| longest + grace);
+    crate::membership::HistoryWindow {
+        source: connection.cloudtrail.clone().unwrap_or_default(),
+        since: now - lookback.max(needed),
+    }
+}
+
+/// How far back provenance is read without `--lookback`: all of CloudTrail's event history.
+pub const DEFAULT_LOOKBACK: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
 
 /// What drift compares: every root's model with its configuration, the active grants and
 /// the live state (read from AWS, or a snapshot).
@@ -114,7 +204,7 @@ impl<'w> DriftInputs<'w> {
                 })?;
                 state
             }
-            None => read_live(&plan, &configured_read(live_options, &models)?)?,
+            None => read_live(&plan, live_options, &models)?,
         };
         drift::provenance::check_times(&state).map_err(|e| {
             let source = match &live_options.state {
@@ -167,10 +257,7 @@ impl<'w> DriftInputs<'w> {
                 .sum(),
             findings,
             unreadable: Vec::new(),
-            drift: Some(drift::provenance::Evidence::of(
-                &self.state,
-                self.contexts(),
-            )),
+            drift: Some(drift::provenance::evidence(&self.state, self.contexts())),
         })
     }
 }

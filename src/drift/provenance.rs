@@ -11,12 +11,13 @@
 use super::{Allowance, DeclaredGroup, DriftContext};
 use crate::duration;
 use crate::eval::Instance;
-use crate::finding::{AllowedBy, Channel, Finding, MemberClass, Provenance};
-use crate::live::membership::{Actor, MembershipEvent};
+use crate::finding::{
+    AllowedBy, Channel, Evidence, Finding, MemberClass, MemberRecord, Provenance, ProvenanceRead,
+};
 use crate::live::{AccountState, LiveGroup, LiveState};
+use crate::membership::{Actor, MembershipEvent};
 use crate::model::{value_loc, FlowDurations, Model, TargetRef};
 use crate::source::Loc;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
@@ -140,6 +141,18 @@ pub enum Class<'a> {
     Unknown {
         since: &'a str,
     },
+}
+
+impl<'a> Class<'a> {
+    /// The addition the class rests on, when one was found.
+    pub fn added(&self) -> Option<&'a MembershipEvent> {
+        match self {
+            Class::ActiveGrant { added, .. }
+            | Class::OverdueGrant { added, .. }
+            | Class::OutsideSym { added } => Some(added),
+            Class::Allowed(_) | Class::NotRead | Class::Unknown { .. } => None,
+        }
+    }
 }
 
 /// One member of a declared group that exists, classified.
@@ -326,13 +339,10 @@ pub fn provenance(cx: &DriftContext, member: &Member) -> Option<Provenance> {
         .account(member.declared)
         .and_then(|a| a.membership.as_ref());
     let added = match &member.class {
-        Class::ActiveGrant { added, .. }
-        | Class::OverdueGrant { added, .. }
-        | Class::OutsideSym { added } => Some(*added),
         Class::Allowed(_) => {
             history.and_then(|h| h.latest_addition(&member.declared.name, member.user))
         }
-        Class::NotRead | Class::Unknown { .. } => None,
+        class => class.added(),
     };
     let (class, expected_end, window_start, allowed_by) = match &member.class {
         Class::NotRead => return None,
@@ -391,109 +401,37 @@ fn allowed_by(allowance: &Allowance) -> AllowedBy {
     }
 }
 
-/// An expected member, with the evidence: an entry of the drift report's `members`.
-#[derive(Serialize, Clone, Debug)]
-pub struct MemberRecord {
-    pub account: String,
-    pub group: String,
-    pub group_arn: String,
-    pub user: String,
-    pub provenance: Provenance,
-}
-
-/// Whether and where one account's membership history was read: the report summary's
-/// `provenance` entries.
-#[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct ProvenanceRead {
-    pub account: String,
-    pub read: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub since: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub events: Option<usize>,
-}
-
-/// What drift's report says besides its findings: which accounts' provenance was read,
-/// and the expected members with their evidence.
-#[derive(Serialize, Clone, Debug, Default)]
-pub struct Evidence {
-    pub provenance: Vec<ProvenanceRead>,
-    pub members: Vec<MemberRecord>,
-}
-
-impl Evidence {
-    /// The evidence of these contexts (every root of one run), each member once.
-    pub fn of<'a>(
-        state: &LiveState,
-        contexts: impl IntoIterator<Item = DriftContext<'a>>,
-    ) -> Evidence {
-        let provenance = state
-            .accounts
-            .iter()
-            .map(|(account, read)| ProvenanceRead {
-                account: account.clone(),
-                read: read.membership.is_some(),
-                source: read.membership.as_ref().map(|h| h.source.clone()),
-                since: read.membership.as_ref().map(|h| h.since.clone()),
-                events: read.membership.as_ref().map(|h| h.events.len()),
-            })
-            .collect();
-        let mut members: Vec<MemberRecord> = Vec::new();
-        for cx in contexts {
-            for member in members_of(&cx) {
-                let seen = members.iter().any(|m| {
-                    (&m.account, &m.group, &m.user)
-                        == (&member.account, &member.group, &member.user)
-                });
-                if !seen {
-                    members.push(member);
-                }
+/// The evidence of these contexts (every root of one run), each member once.
+pub fn evidence<'a>(
+    state: &LiveState,
+    contexts: impl IntoIterator<Item = DriftContext<'a>>,
+) -> Evidence {
+    let provenance = state
+        .accounts
+        .iter()
+        .map(|(account, read)| ProvenanceRead {
+            account: account.clone(),
+            read: read.membership.is_some(),
+            source: read.membership.as_ref().map(|h| h.source.clone()),
+            since: read.membership.as_ref().map(|h| h.since.clone()),
+            events: read.membership.as_ref().map(|h| h.events.len()),
+        })
+        .collect();
+    let mut members: Vec<MemberRecord> = Vec::new();
+    for cx in contexts {
+        for member in members_of(&cx) {
+            let seen = members.iter().any(|m| {
+                (&m.account, &m.group, &m.user) == (&member.account, &member.group, &member.user)
+            });
+            if !seen {
+                members.push(member);
             }
         }
-        members
-            .sort_by(|a, b| (&a.account, &a.group, &a.user).cmp(&(&b.account, &b.group, &b.user)));
-        Evidence {
-            provenance,
-            members,
-        }
     }
-
-    /// The summary's sentence about provenance, for the human report.
-    pub fn summary(&self) -> String {
-        if self.provenance.is_empty() {
-            return String::new();
-        }
-        let unread: Vec<&str> = self
-            .provenance
-            .iter()
-            .filter(|p| !p.read)
-            .map(|p| p.account.as_str())
-            .collect();
-        if unread.is_empty() {
-            let sources: Vec<String> = self
-                .provenance
-                .iter()
-                .map(|p| {
-                    format!(
-                        "account {}: {} since {}, {} events",
-                        p.account,
-                        p.source.as_deref().unwrap_or_default(),
-                        p.since.as_deref().unwrap_or_default(),
-                        p.events.unwrap_or_default()
-                    )
-                })
-                .collect();
-            format!("provenance read ({})\n", sources.join("; "))
-        } else if unread.len() == self.provenance.len() {
-            "provenance not read: members were judged by [[allow]] and --grants only\n".into()
-        } else {
-            format!(
-                "provenance not read in account {}: its members were judged by [[allow]] and --grants only\n",
-                unread.join(", ")
-            )
-        }
+    members.sort_by(|a, b| (&a.account, &a.group, &a.user).cmp(&(&b.account, &b.group, &b.user)));
+    Evidence {
+        provenance,
+        members,
     }
 }
 

@@ -3,6 +3,7 @@
 //! bounded number of requests in flight.
 
 use super::{AccountPlan, AccountState, GroupSummary, LiveGroup, LiveRole};
+use crate::membership::{HistoryWindow, TrailSource};
 use crate::model::iam;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -20,6 +21,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 pub mod bulk;
+mod trail;
 
 /// How to reach AWS: `--profile`, `--region`, `--endpoint-url`, `--assume-role`.
 #[derive(Default, Clone, Debug)]
@@ -36,6 +38,10 @@ pub struct Connection {
     pub attempt_timeout: Duration,
     /// `--read`, else `[drift] read`; `None`: `auto`.
     pub read: Option<bulk::ReadMode>,
+    /// `--cloudtrail`, else `[drift] cloudtrail`; `None`: `lookup`.
+    pub cloudtrail: Option<TrailSource>,
+    /// `--lookback`, else `[drift] lookback`; `None`: 90 days.
+    pub lookback: Option<Duration>,
 }
 
 /// Why live state could not be read. Each is one sentence for the user; the run stops
@@ -69,7 +75,11 @@ impl fmt::Display for LiveError {
                 action,
                 endpoint,
                 detail,
-            } => write!(f, "{action} failed: cannot reach AWS IAM at {endpoint}: {detail}"),
+            } => write!(
+                f,
+                "{action} failed: cannot reach AWS {} at {endpoint}: {detail}",
+                service_name(action)
+            ),
             LiveError::AccessDenied { action, detail } => write!(
                 f,
                 "access denied: the credentials may not call {action} ({detail}); grant it as in the drift policy of docs/drift.md"
@@ -81,11 +91,29 @@ impl fmt::Display for LiveError {
 
 impl std::error::Error for LiveError {}
 
+/// The service an action (`iam:GetGroup`) belongs to, as AWS names it.
+fn service_name(action: &str) -> &str {
+    match action
+        .split_once(':')
+        .map_or(action, |(service, _)| service)
+    {
+        "iam" => "IAM",
+        "sts" => "STS",
+        "cloudtrail" => "CloudTrail",
+        "s3" => "S3",
+        other => other,
+    }
+}
+
 /// A connected IAM client and the account its credentials belong to.
 pub struct Session {
     pub client: Client,
     pub account: String,
     endpoint: String,
+    /// `--endpoint-url`: one endpoint for every service drift calls.
+    endpoint_url: Option<String>,
+    /// What the other services' clients are built from.
+    config: SdkConfig,
     read: bulk::ReadMode,
 }
 
@@ -149,6 +177,8 @@ impl Session {
             client: Client::new(&config),
             account: identity.account().unwrap_or_default().to_string(),
             endpoint,
+            endpoint_url: connection.endpoint_url.clone(),
+            config,
             read: connection.read.unwrap_or_default(),
         })
     }
@@ -177,9 +207,27 @@ impl Session {
     }
 
     /// Reads everything `plan` names in this session's account, plus the roles the
-    /// groups' policies let members assume, with at most `limit` requests in flight. Every
-    /// failure other than "does not exist" stops the read.
+    /// groups' policies let members assume, and the groups' membership history in
+    /// `history`'s window, with at most `limit` requests in flight. Every failure other
+    /// than "does not exist" stops the read.
     pub async fn read(
+        &self,
+        plan: &AccountPlan,
+        history: &HistoryWindow,
+        limit: &Arc<Semaphore>,
+        progress: &ProgressBar,
+    ) -> Result<AccountState, LiveError> {
+        let (mut state, membership) = futures_util::future::try_join(
+            self.read_iam(plan, limit, progress),
+            self.membership(&history.source, &plan.groups, history.since, limit),
+        )
+        .await?;
+        state.membership = membership;
+        Ok(state)
+    }
+
+    /// The IAM part of `read`: in bulk, or group by group.
+    async fn read_iam(
         &self,
         plan: &AccountPlan,
         limit: &Arc<Semaphore>,

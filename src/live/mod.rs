@@ -4,7 +4,6 @@
 //! `drift --state` runs the same comparison offline on archived evidence.
 
 pub mod aws;
-pub mod membership;
 pub(crate) mod read;
 
 use serde::{Deserialize, Serialize};
@@ -82,7 +81,7 @@ pub struct AccountState {
     /// The membership events CloudTrail recorded for the declared groups; `None` when
     /// provenance was not read (`--cloudtrail off`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub membership: Option<membership::MembershipHistory>,
+    pub membership: Option<crate::membership::MembershipHistory>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

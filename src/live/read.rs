@@ -9,6 +9,7 @@ use crate::live;
 pub(crate) async fn read_accounts(
     plan: &live::ReadPlan,
     connection: &live::aws::Connection,
+    history: &crate::membership::HistoryWindow,
 ) -> Result<live::LiveState, live::aws::LiveError> {
     use live::aws::Session;
     let base = Session::connect(connection, connection.assume_role.as_deref()).await?;
@@ -31,6 +32,7 @@ pub(crate) async fn read_accounts(
     for (account, plan) in plans.into_iter().filter_map(|(a, p)| Some((a?, p))) {
         let own = (account == state.account).then(|| base.take()).flatten();
         let (connection, limit, progress) = (connection.clone(), limit.clone(), progress.clone());
+        let history = history.clone();
         reads.spawn(async move {
             let session = match own {
                 Some(session) => Some(session),
@@ -38,7 +40,7 @@ pub(crate) async fn read_accounts(
             };
             // No session: another account and no --role-template to reach it.
             let read = match session {
-                Some(session) => Some(session.read(&plan, &limit, &progress).await?),
+                Some(session) => Some(session.read(&plan, &history, &limit, &progress).await?),
                 None => None,
             };
             Ok::<_, live::aws::LiveError>((account, read))

@@ -45,6 +45,10 @@ pub struct Removal {
     pub user: String,
     /// The finding that caused it.
     pub finding: Cause,
+    /// CloudTrail's ID of the addition the finding rests on, if any: any other addition
+    /// of the user to the group since the plan was made stops the removal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_event: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -122,6 +126,7 @@ pub fn removals(cx: &DriftContext) -> Vec<(Removal, Finding)> {
                 group_arn: member.group.arn.clone(),
                 user: member.user.to_string(),
                 finding: Cause::of(&finding),
+                known_event: member.class.added().map(|e| e.id.clone()),
             };
             (removal, finding)
         }));

@@ -2,8 +2,9 @@
 //! apply it through the accounts' sessions.
 
 use crate::check::{config_beside, CheckOptions, CheckReport};
-use crate::drift::{async_runtime, DriftInputs, LiveOptions};
+use crate::drift::{async_runtime, configured_connection, DriftInputs, LiveOptions};
 use crate::error::Error;
+use crate::membership::TrailSource;
 use crate::{live, load, remediate};
 
 /// The rule whose findings remediation acts on.
@@ -16,6 +17,8 @@ pub struct Remediation {
     pub plan: remediate::Plan,
     /// The smallest `[remediate] max_removals` of the configurations that apply.
     pub max_removals: Option<usize>,
+    /// Where the membership events are re-read before each removal.
+    pub recheck: TrailSource,
 }
 
 /// `symguard remediate` without `--plan`: the removals that bring every declared group
@@ -62,14 +65,22 @@ pub fn remediation_plan(
             .iter()
             .filter_map(|(_, c)| c.max_removals)
             .min(),
+        recheck: configured_connection(live_options, &inputs.models)?
+            .cloudtrail
+            .unwrap_or_default(),
         report,
         plan,
     })
 }
 
 /// `symguard remediate --plan FILE`: a saved plan, with the configuration of `--config` or
-/// the `symguard.toml` nearest to the file.
-pub fn saved_plan(path: &std::path::Path, options: &CheckOptions) -> Result<Remediation, Error> {
+/// the `symguard.toml` nearest to the file; its membership events are re-read from
+/// `--cloudtrail`, else that configuration's `[drift] cloudtrail`, else `lookup`.
+pub fn saved_plan(
+    path: &std::path::Path,
+    options: &CheckOptions,
+    live_options: &LiveOptions,
+) -> Result<Remediation, Error> {
     let plan = remediate::Plan::read(path).map_err(Error::Input)?;
     let config = config_beside(path, options)?;
     Ok(Remediation {
@@ -82,6 +93,12 @@ pub fn saved_plan(path: &std::path::Path, options: &CheckOptions) -> Result<Reme
         },
         plan,
         max_removals: config.max_removals,
+        recheck: live_options
+            .connection
+            .cloudtrail
+            .clone()
+            .or_else(|| config.drift_cloudtrail.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -97,11 +114,12 @@ pub enum ApplyError {
 /// Connects to every account of the plan and carries it out. A plan made for another
 /// account than the credentials' is refused before anything is removed.
 pub fn apply_plan(
-    plan: &remediate::Plan,
+    remediation: &Remediation,
     connection: &live::aws::Connection,
     audit: &mut remediate::apply::AuditLog,
 ) -> Result<Vec<remediate::apply::Applied>, ApplyError> {
     use live::aws::Session;
+    let plan = &remediation.plan;
     async_runtime().map_err(ApplyError::Run)?.block_on(async {
         let base = Session::connect(connection, connection.assume_role.as_deref())
             .await
@@ -125,7 +143,7 @@ pub fn apply_plan(
             }
         }
         sessions.insert(base.account.clone(), base);
-        remediate::apply::apply(plan, &sessions, audit)
+        remediate::apply::apply(plan, &sessions, &remediation.recheck, audit)
             .await
             .map_err(|e| ApplyError::Run(Error::Input(e)))
     })

@@ -230,7 +230,7 @@ pub fn plan(plan: &Plan) -> String {
 /// What `remediate --apply` did, then the totals.
 pub fn applied(applied: &[Applied]) -> String {
     let mut out = String::new();
-    let (mut removed, mut absent, mut failed) = (0, 0, 0);
+    let (mut removed, mut absent, mut again, mut failed) = (0, 0, 0, 0);
     for a in applied {
         let what = match &a.outcome {
             Outcome::Removed => {
@@ -240,6 +240,10 @@ pub fn applied(applied: &[Applied]) -> String {
             Outcome::AlreadyAbsent => {
                 absent += 1;
                 "skipped (already absent)".to_string()
+            }
+            Outcome::AddedAgain => {
+                again += 1;
+                "skipped (added again since the plan was made; see the audit log)".to_string()
             }
             Outcome::Failed(error) => {
                 failed += 1;
@@ -251,8 +255,12 @@ pub fn applied(applied: &[Applied]) -> String {
             a.user, a.group, a.account
         );
     }
+    let again = match again {
+        0 => String::new(),
+        n => format!(", {n} skipped (added again)"),
+    };
     out += &format!(
-        "symguard remediate: {removed} removed, {absent} skipped (already absent), {failed} failed\n"
+        "symguard remediate: {removed} removed, {absent} skipped (already absent){again}, {failed} failed\n"
     );
     out
 }

@@ -1,8 +1,8 @@
 //! The JSON report: one document, schema version 1, shared by every command.
 
 use super::Counts;
-use crate::drift::provenance::{Evidence, MemberRecord, ProvenanceRead};
 use crate::finding::Provenance;
+use crate::finding::{Evidence, MemberRecord, ProvenanceRead};
 use crate::finding::{Finding, Severity};
 use crate::remediate::apply::Applied;
 use crate::remediate::Plan;

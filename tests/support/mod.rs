@@ -7,6 +7,7 @@
 pub mod pipeline;
 pub mod proxy;
 pub mod schema;
+pub mod trail;
 pub mod wheel;
 
 #[allow(unused_imports)] // not every test binary injects faults
@@ -306,6 +307,9 @@ pub fn symguard(key: &str, secret: &str) -> assert_cmd::Command {
             "/nonexistent/symguard-test/credentials",
         )
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        // moto records no CloudTrail events: only the provenance tests read them
+        // (provenance.rs, through support::trail), and they say so with --cloudtrail.
+        .env("SYMGUARD_CLOUDTRAIL", "off")
         .env("NO_COLOR", "1");
     cmd
 }

@@ -3,9 +3,12 @@
 //! timeout, dropped connections and answers cut short; and, for the benchmark
 //! (`examples/latency-proxy.rs`), a fixed latency on every answer. moto answers
 //! `GetAccountAuthorizationDetails` in one page however large; the proxy can split that
-//! answer into pages of a few items the way IAM does (`IsTruncated`, `Marker`). Standard
-//! library only, one thread per connection, one request per connection (`Connection: close`).
+//! answer into pages of a few items the way IAM does (`IsTruncated`, `Marker`). With a
+//! `Trail` (trail.rs) it also plays CloudTrail: it records the membership writes it
+//! forwards and answers `LookupEvents`, faults included. Standard library only, one thread
+//! per connection, one request per connection (`Connection: close`).
 
+use super::trail::Trail;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,7 +45,25 @@ impl FaultProxy {
         decide: impl Fn(&str) -> Option<Fault> + Send + Sync + 'static,
     ) -> FaultProxy {
         let decide = Arc::new(decide);
-        Self::serve("127.0.0.1:0", upstream, Duration::ZERO, None, decide)
+        Self::serve("127.0.0.1:0", upstream, Duration::ZERO, None, decide, None)
+    }
+
+    /// As `start`, recording membership writes into `trail` and answering `LookupEvents`
+    /// from it.
+    pub fn recording(
+        upstream: &str,
+        trail: Arc<Trail>,
+        decide: impl Fn(&str) -> Option<Fault> + Send + Sync + 'static,
+    ) -> FaultProxy {
+        let decide = Arc::new(decide);
+        Self::serve(
+            "127.0.0.1:0",
+            upstream,
+            Duration::ZERO,
+            None,
+            decide,
+            Some(trail),
+        )
     }
 
     /// As `start`, with `GetAccountAuthorizationDetails` answered `page_items` items a page.
@@ -58,16 +79,19 @@ impl FaultProxy {
             Duration::ZERO,
             Some(page_items),
             decide,
+            None,
         )
     }
 
     /// Passes everything on, each answer `latency` late: a distant endpoint on loopback;
-    /// `GetAccountAuthorizationDetails` in pages of `page_items` when given.
+    /// `GetAccountAuthorizationDetails` in pages of `page_items` when given, and CloudTrail
+    /// played from `trail` when given.
     pub fn with_latency(
         listen: &str,
         upstream: &str,
         latency: Duration,
         page_items: Option<usize>,
+        trail: Option<Arc<Trail>>,
     ) -> FaultProxy {
         Self::serve(
             listen,
@@ -75,6 +99,7 @@ impl FaultProxy {
             latency,
             page_items,
             Arc::new(|_: &str| None),
+            trail,
         )
     }
 
@@ -84,6 +109,7 @@ impl FaultProxy {
         latency: Duration,
         page_items: Option<usize>,
         decide: Arc<Decide>,
+        trail: Option<Arc<Trail>>,
     ) -> FaultProxy {
         let listener = TcpListener::bind(listen).expect("the proxy's port is free");
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -93,8 +119,17 @@ impl FaultProxy {
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let (upstream, decide, count) = (upstream.clone(), decide.clone(), count.clone());
+                let trail = trail.clone();
                 std::thread::spawn(move || {
-                    let _ = proxy_one(client, &upstream, latency, page_items, &*decide, &count);
+                    let _ = proxy_one(
+                        client,
+                        &upstream,
+                        latency,
+                        page_items,
+                        &*decide,
+                        &count,
+                        trail.as_deref(),
+                    );
                 });
             }
         });
@@ -136,6 +171,7 @@ fn proxy_one(
     page_items: Option<usize>,
     decide: &Decide,
     injected: &AtomicUsize,
+    trail: Option<&Trail>,
 ) -> std::io::Result<()> {
     let mut request = Vec::new();
     let mut buf = [0u8; 8192];
@@ -170,7 +206,17 @@ fn proxy_one(
     if fault.is_some() {
         injected.fetch_add(1, Ordering::SeqCst);
     }
+    // CloudTrail speaks JSON 1.1: its requests name their operation in `X-Amz-Target`.
+    let cloudtrail = head.contains("CloudTrail_20131101.");
     match fault {
+        Some(Fault::Error(status, code)) if cloudtrail => {
+            let json = format!(r#"{{"__type":"{code}","message":"injected by the test proxy"}}"#);
+            return write!(
+                client,
+                "HTTP/1.1 {status} Injected\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-ErrorType: {code}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+                json.len()
+            );
+        }
         Some(Fault::Error(status, code)) => {
             let xml = format!(
                 "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected by the test proxy</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
@@ -185,6 +231,15 @@ fn proxy_one(
         Some(Fault::Delay(delay)) => std::thread::sleep(delay),
         Some(Fault::Truncate | Fault::LoseAnswer) | None => {}
     }
+    if let Some(trail) = trail.filter(|_| head.contains("CloudTrail_20131101.LookupEvents")) {
+        let json = trail.lookup_events(&body);
+        std::thread::sleep(latency);
+        return write!(
+            client,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+            json.len()
+        );
+    }
     let mut server = TcpStream::connect(upstream)?;
     let head = head
         .lines()
@@ -195,6 +250,9 @@ fn proxy_one(
     server.write_all(&request[head_end..])?;
     let mut answer = Vec::new();
     server.read_to_end(&mut answer)?;
+    if let Some(trail) = trail.filter(|_| answer.starts_with(b"HTTP/1.1 200")) {
+        trail.record(&head, &body);
+    }
     std::thread::sleep(latency);
     if let Some(Fault::LoseAnswer) = fault {
         return Ok(());

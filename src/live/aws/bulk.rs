@@ -7,8 +7,6 @@
 //! documents of the AWS managed policies attached to it.
 
 use super::{assumable_role_names, classify, decode_document, is_aws_managed, LiveError, Session};
-use crate::config::Config;
-use crate::live::aws::Connection;
 use crate::live::{AccountPlan, AccountState, GroupSummary, LiveGroup, LiveRole};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput as Page;
@@ -48,51 +46,14 @@ pub enum ReadMode {
     Auto,
 }
 
-impl ReadMode {
-    fn as_str(self) -> &'static str {
-        match self {
+impl std::fmt::Display for ReadMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
             ReadMode::Bulk => "bulk",
             ReadMode::PerGroup => "per-group",
             ReadMode::Auto => "auto",
-        }
+        })
     }
-}
-
-/// `connection` with its read mode decided: `--read` when given, else the `[drift] read`
-/// of the configurations that apply, which must agree.
-pub fn configured_read<'c>(
-    connection: &Connection,
-    configs: impl IntoIterator<Item = &'c Config>,
-) -> Result<Connection, String> {
-    let mut connection = connection.clone();
-    if connection.read.is_some() {
-        return Ok(connection);
-    }
-    let mut chosen: Option<(ReadMode, &Config)> = None;
-    for config in configs {
-        let Some(mode) = config.drift_read else {
-            continue;
-        };
-        match chosen {
-            Some((other, by)) if other != mode => {
-                let name = |c: &Config| {
-                    c.path
-                        .as_ref()
-                        .map_or_else(String::new, |p| p.display().to_string())
-                };
-                return Err(format!(
-                    "{} sets [drift] read = \"{}\" but {} sets \"{}\"; make them agree or choose with --read",
-                    name(by),
-                    other.as_str(),
-                    name(config),
-                    mode.as_str()
-                ));
-            }
-            _ => chosen = Some((mode, config)),
-        }
-    }
-    connection.read = chosen.map(|(mode, _)| mode);
-    Ok(connection)
 }
 
 impl Session {
