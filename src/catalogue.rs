@@ -2,7 +2,8 @@
 //! suppression and configuration checks), and where each rule's documentation is published.
 
 use crate::finding::RuleInfo;
-use crate::{drift, policy, rules, suppress};
+use crate::rules::drift;
+use crate::{policy, rules, suppress};
 
 /// Every rule: the check rules, then the drift rules.
 pub fn catalogue() -> Vec<RuleInfo> {

@@ -181,7 +181,10 @@ fn main() -> ExitCode {
             changed_since,
         } => {
             let live = aws.live(grants, state);
-            let rules: Vec<&str> = symguard::drift::CATALOGUE.iter().map(|r| r.name).collect();
+            let rules: Vec<&str> = symguard::rules::drift::CATALOGUE
+                .iter()
+                .map(|r| r.name)
+                .collect();
             finish(
                 symguard::drift(&input.options(sub("drift")), &live),
                 &report,

@@ -1,7 +1,7 @@
 //! Who put each member in a group: the `AddUserToGroup` and `RemoveUserFromGroup` calls
 //! CloudTrail recorded, kept as drift needs them to tell a Sym grant from standing access,
 //! and where they are read from. Plain data, below every layer that reads or judges it
-//! (`live::aws` reads it, `drift::provenance` judges it, findings carry it).
+//! (`live::aws` reads it, `rules::drift::provenance` judges it, findings carry it).
 //! Only these few fields of each record are kept, so a long window stays small in memory
 //! and in a snapshot.
 

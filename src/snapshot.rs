@@ -2,8 +2,9 @@
 //! runs and evidence.
 
 use crate::check::CheckOptions;
-use crate::drift::{self, models, read_live, LiveOptions};
+use crate::drift::{models, read_live, LiveOptions};
 use crate::error::Error;
+use crate::rules::drift;
 use crate::{live, load};
 
 /// `symguard snapshot`: the live state of everything drift reads (of `--shard`'s groups).

@@ -61,8 +61,8 @@ pub struct AwsArgs {
     role_template: Option<String>,
     /// Read and compare only shard I of N of the declared groups (e.g. 2/8), so N jobs
     /// split the work deterministically.
-    #[arg(long, value_name = "I/N", value_parser = symguard::drift::Shard::parse)]
-    shard: Option<symguard::drift::Shard>,
+    #[arg(long, value_name = "I/N", value_parser = symguard::rules::drift::Shard::parse)]
+    shard: Option<symguard::rules::drift::Shard>,
     /// Requests in flight at most.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,

@@ -1,408 +1,272 @@
-//! Drift: the declared IAM groups against live IAM.
-//!
-//! The pipeline: build the same models as `check` -> plan what to read -> read live state
-//! (or load a snapshot) -> compare with one rule per kind of drift -> findings in the
-//! shared model. `pipeline` runs it for the `drift` command, and reads the inputs that
-//! `remediate` and `snapshot` share.
+//! `symguard drift`: the declared groups' models -> the live state (read from AWS, or a
+//! snapshot) -> compare (the drift rules, `rules::drift`) -> suppressions -> report.
+//! Remediation and the snapshot read the same inputs.
 
-mod account_skipped;
-mod connector_policy;
-mod group_missing;
-mod group_path;
-pub mod overdue_grant;
-mod pipeline;
-mod policy_attachments;
-pub mod provenance;
-mod session_length;
-#[cfg(test)]
-pub mod testing;
-pub mod unexpected_member;
-mod unmanaged_group;
+use crate::check::{inputs, suppressed, CheckOptions, CheckReport};
+use crate::config;
+use crate::error::Error;
+use crate::finding::{self, Finding};
+use crate::live::read::read_accounts;
+use crate::rules::drift;
+use crate::{duration, live, load, model};
+use std::path::PathBuf;
 
-use crate::config::Config;
-use crate::eval::Instance;
-use crate::finding::{Finding, Severity};
-use crate::live::{AccountState, LiveGroup, LiveState, ReadPlan};
-use crate::model::{value_loc, GroupPattern, Model, ModuleCall, TargetRef};
-use crate::source::Loc;
-use serde::Deserialize;
-use std::collections::HashMap;
-use std::path::Path;
-use std::time::SystemTime;
-
-pub(crate) use pipeline::{async_runtime, configured_connection, models, read_live, DriftInputs};
-pub use pipeline::{drift, LiveOptions};
-
-pub struct DriftRule {
-    pub name: &'static str,
-    pub severity: Severity,
-    pub summary: &'static str,
-    pub doc: &'static str,
-    pub check: fn(&DriftContext, &mut Vec<Finding>),
+/// What `drift` and `snapshot` read besides the configuration.
+#[derive(Default)]
+pub struct LiveOptions {
+    pub connection: live::aws::Connection,
+    /// `--grants FILE`: the active Sym grants.
+    pub grants: Option<PathBuf>,
+    /// `--state FILE`: a snapshot to compare with instead of reading AWS.
+    pub state: Option<PathBuf>,
+    /// `--shard I/N`: read and compare only this part of the declared groups.
+    pub shard: Option<drift::Shard>,
 }
 
-pub const CATALOGUE: &[&DriftRule] = &[
-    &group_missing::RULE,
-    &unexpected_member::RULE,
-    &overdue_grant::RULE,
-    &unmanaged_group::RULE,
-    &group_path::RULE,
-    &policy_attachments::RULE,
-    &connector_policy::RULE,
-    &session_length::RULE,
-    &account_skipped::RULE,
-];
-
-/// An active Sym grant: `{"user": "alice", "group": "prod-logs-read", "expires_at": "2026-11-24T18:00:00Z"}`.
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct Grant {
-    pub user: String,
-    pub group: String,
-    pub expires_at: String,
-}
-
-impl Grant {
-    fn covers(&self, user: &str, group: &str, now: SystemTime) -> bool {
-        self.user.eq_ignore_ascii_case(user)
-            && self.group == group
-            && humantime::parse_rfc3339_weak(&self.expires_at).is_ok_and(|e| now < e)
-    }
-}
-
-/// Reads `--grants FILE`; a malformed file stops the run.
-pub fn read_grants(path: &Path) -> Result<Vec<Grant>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let grants: Vec<Grant> = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}:{}:{}: not a grants file: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    for grant in &grants {
-        humantime::parse_rfc3339_weak(&grant.expires_at).map_err(|_| {
-            format!(
-                "{}: grant of {} to {}: `{}` is not a time like 2026-11-24T18:00:00Z",
-                path.display(),
-                grant.group,
-                grant.user,
-                grant.expires_at
-            )
-        })?;
-    }
-    Ok(grants)
-}
-
-/// A group a `sym_target` declares, with what the configuration says about it.
-pub struct DeclaredGroup<'m> {
-    pub name: String,
-    pub target: &'m Instance,
-    /// The `settings.iam_group` value: where a finding about the group points.
-    pub loc: Loc,
-    /// The `permission_context` integration serving it, through its strategy.
-    pub integration: Option<&'m Instance>,
-    /// The connector serving it, through strategy -> integration -> module.
-    pub connector: Option<&'m ModuleCall>,
-    /// The AWS account the integration names, when statically known.
-    pub account: Option<String>,
-}
-
-impl DeclaredGroup<'_> {
-    pub fn scope(&self) -> Option<Vec<GroupPattern>> {
-        self.connector?.group_config()
-    }
-}
-
-/// `--shard I/N`: one of N disjoint parts of the declared groups, chosen by a stable hash
-/// of the group's name, so N jobs together read every group exactly once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// 1-based.
-    pub index: u64,
-    pub count: u64,
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl Shard {
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let parsed = text
-            .split_once('/')
-            .and_then(|(i, n)| Some((i.parse().ok()?, n.parse().ok()?)));
-        match parsed {
-            Some((index, count)) if 1 <= index && index <= count => Ok(Shard { index, count }),
-            _ => Err(format!(
-                "`{text}` is not a shard like 2/8 (I/N with 1 <= I <= N)"
-            )),
-        }
-    }
-
-    pub fn includes(self, group: &str) -> bool {
-        crate::finding::stable_hash(group) % self.count == self.index - 1
-    }
-}
-
-/// The declared groups of the shard (all of them without one).
-fn in_shard(shard: Option<Shard>, groups: Vec<DeclaredGroup>) -> Vec<DeclaredGroup> {
-    groups
+/// The models of every root under the paths, each with the configuration that applies.
+pub(crate) fn models<'w>(
+    workspace: &'w load::Workspace,
+    options: &CheckOptions,
+) -> Result<Vec<(model::Model<'w>, std::sync::Arc<config::Config>)>, Error> {
+    let inputs = inputs(options)?;
+    let mut resolver = crate::check::config_resolver(options)?;
+    workspace
+        .roots()
         .into_iter()
-        .filter(|d| shard.is_none_or(|s| s.includes(&d.name)))
+        .map(|root| {
+            let config = resolver.for_dir(&workspace.modules[root].dir)?;
+            let model = model::Model::build(workspace, root, &inputs);
+            if let Some(error) = model.input_errors.first() {
+                return Err(Error::Input(error.clone()));
+            }
+            Ok((model, config))
+        })
         .collect()
 }
 
-/// What allows a member in a group without a Sym grant.
-pub enum Allowance<'a> {
-    Allow(&'a crate::config::Allow),
-    Grant(&'a Grant),
+/// One thread is enough: the work is waiting on IAM, bounded by `--concurrency`.
+pub(crate) fn async_runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Input(format!("cannot start the async runtime: {e}")))
 }
 
-/// What every drift rule sees: one root's model, the live state, and who may be in a
-/// group.
-pub struct DriftContext<'a> {
-    pub model: &'a Model<'a>,
-    pub config: &'a Config,
-    pub live: &'a LiveState,
-    pub grants: &'a [Grant],
-    /// When `[[allow]]` entries and `--grants` expire are judged: when symguard runs.
-    pub now: SystemTime,
-    /// When Sym grants are judged active or overdue: when the membership was read (the
-    /// state's `taken_at`), so a snapshot classifies the same whenever it is compared.
-    pub judged_at: SystemTime,
-    pub shard: Option<Shard>,
-    /// The longest access the flows reaching each target grant, by target address.
-    pub accesses: HashMap<&'a str, provenance::Access<'a>>,
-    /// The declared groups of this run's shard: the ones compared.
-    pub declared: Vec<DeclaredGroup<'a>>,
-    /// Every declared group, by (name, account), whatever the shard.
-    pub all_declared: Vec<(String, Option<String>)>,
+/// Reads the live state `plan` needs from AWS, with the membership history of the
+/// declared groups, as the command line and the roots' configurations say.
+pub(crate) fn read_live(
+    plan: &live::ReadPlan,
+    live_options: &LiveOptions,
+    models: &[(model::Model<'_>, std::sync::Arc<config::Config>)],
+) -> Result<live::LiveState, Error> {
+    let connection = configured_connection(live_options, models)?;
+    let history = history_window(&connection, plan, models, std::time::SystemTime::now());
+    async_runtime()?
+        .block_on(read_accounts(plan, &connection, &history))
+        .map_err(Error::Live)
 }
 
-impl<'a> DriftContext<'a> {
-    pub fn new(
-        model: &'a Model<'a>,
-        config: &'a Config,
-        live: &'a LiveState,
-        grants: &'a [Grant],
-        now: SystemTime,
-        shard: Option<Shard>,
-    ) -> Self {
-        let all = declared_groups(model);
-        DriftContext {
-            all_declared: all
-                .iter()
-                .map(|d| (d.name.clone(), d.account.clone()))
-                .collect(),
-            declared: in_shard(shard, all),
-            accesses: provenance::target_accesses(model),
-            judged_at: humantime::parse_rfc3339_weak(&live.taken_at).unwrap_or(now),
-            model,
-            config,
-            live,
+/// The connection with the choices the command line left open taken from the roots'
+/// configurations (`[drift] read`, `cloudtrail`, `lookback`), which must agree.
+pub(crate) fn configured_connection(
+    live_options: &LiveOptions,
+    models: &[(model::Model<'_>, std::sync::Arc<config::Config>)],
+) -> Result<live::aws::Connection, Error> {
+    let configs: Vec<&config::Config> = models.iter().map(|(_, c)| &**c).collect();
+    let mut connection = live_options.connection.clone();
+    if connection.read.is_none() {
+        connection.read = agreed(&configs, "read", |c| c.drift_read, ToString::to_string)?;
+    }
+    if connection.cloudtrail.is_none() {
+        connection.cloudtrail = agreed(
+            &configs,
+            "cloudtrail",
+            |c| c.drift_cloudtrail.clone(),
+            ToString::to_string,
+        )?;
+    }
+    if connection.lookback.is_none() {
+        connection.lookback = agreed(
+            &configs,
+            "lookback",
+            |c| c.drift_lookback,
+            |s| duration::format(*s),
+        )?
+        .map(std::time::Duration::from_secs);
+    }
+    Ok(connection)
+}
+
+/// The one value of `[drift] KEY` that the configurations setting it agree on.
+fn agreed<T: PartialEq>(
+    configs: &[&config::Config],
+    key: &str,
+    value: impl Fn(&config::Config) -> Option<T>,
+    show: impl Fn(&T) -> String,
+) -> Result<Option<T>, Error> {
+    let mut chosen: Option<(T, &config::Config)> = None;
+    for config in configs {
+        let Some(this) = value(config) else {
+            continue;
+        };
+        match &chosen {
+            Some((other, by)) if *other != this => {
+                let name = |c: &config::Config| {
+                    c.path
+                        .as_ref()
+                        .map_or_else(String::new, |p| p.display().to_string())
+                };
+                return Err(Error::Input(format!(
+                    "{} sets [drift] {key} = \"{}\" but {} sets \"{}\"; make them agree or choose with --{key}",
+                    name(by),
+                    show(other),
+                    name(config),
+                    show(&this),
+                )));
+            }
+            Some(_) => {}
+            None => chosen = Some((this, config)),
+        }
+    }
+    Ok(chosen.map(|(value, _)| value))
+}
+
+/// The membership history to read: the source, and a window as long as `--lookback`
+/// (90 days by default) and never shorter than the longest access a flow grants plus the
+/// longest `[drift] grace`, so every grant that may still be active is seen.
+fn history_window(
+    connection: &live::aws::Connection,
+    plan: &live::ReadPlan,
+    models: &[(model::Model<'_>, std::sync::Arc<config::Config>)],
+    now: std::time::SystemTime,
+) -> crate::membership::HistoryWindow {
+    let grace = models
+        .iter()
+        .map(|(_, c)| {
+            c.drift_grace.map_or(
+                drift::provenance::DEFAULT_GRACE,
+                std::time::Duration::from_secs,
+            )
+        })
+        .max()
+        .unwrap_or(drift::provenance::DEFAULT_GRACE);
+    let lookback = connection.lookback.unwrap_or(DEFAULT_LOOKBACK);
+    let needed = plan.longest_access.map_or(grace, |longest| longest + grace);
+    crate::membership::HistoryWindow {
+        source: connection.cloudtrail.clone().unwrap_or_default(),
+        since: now - lookback.max(needed),
+    }
+}
+
+/// How far back provenance is read without `--lookback`: all of CloudTrail's event history.
+pub const DEFAULT_LOOKBACK: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
+
+/// What drift compares: every root's model with its configuration, the active grants and
+/// the live state (read from AWS, or a snapshot).
+pub(crate) struct DriftInputs<'w> {
+    pub(crate) models: Vec<(model::Model<'w>, std::sync::Arc<config::Config>)>,
+    pub(crate) grants: Vec<drift::Grant>,
+    pub(crate) state: live::LiveState,
+    pub(crate) now: std::time::SystemTime,
+    pub(crate) shard: Option<drift::Shard>,
+}
+
+impl<'w> DriftInputs<'w> {
+    pub(crate) fn read(
+        workspace: &'w load::Workspace,
+        options: &CheckOptions,
+        live_options: &LiveOptions,
+    ) -> Result<DriftInputs<'w>, Error> {
+        let models = models(workspace, options)?;
+        let grants = match &live_options.grants {
+            Some(path) => drift::read_grants(path).map_err(Error::Input)?,
+            None => Vec::new(),
+        };
+        let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
+        let plan = drift::read_plan(&only_models, live_options.shard);
+        let state = match &live_options.state {
+            Some(path) => {
+                let state = live::LiveState::read_snapshot(path).map_err(Error::Input)?;
+                let shard = live_options.shard.map(|s| s.to_string());
+                if state.shard != shard {
+                    return Err(Error::Input(format!(
+                        "{}: the snapshot was taken with --shard {} but this run has --shard {}; use the same shard for both",
+                        path.display(),
+                        state.shard.as_deref().unwrap_or("(none)"),
+                        shard.as_deref().unwrap_or("(none)"),
+                    )));
+                }
+                state.covers(&plan).map_err(|e| {
+                    Error::Input(format!(
+                        "{}: {e}; take the snapshot again with this configuration",
+                        path.display()
+                    ))
+                })?;
+                state
+            }
+            None => read_live(&plan, live_options, &models)?,
+        };
+        drift::provenance::check_times(&state).map_err(|e| {
+            let source = match &live_options.state {
+                Some(path) => path.display().to_string(),
+                None => "the membership events read".into(),
+            };
+            Error::Input(format!("{source}: {e}"))
+        })?;
+        Ok(DriftInputs {
+            models,
             grants,
-            now,
-            shard,
-        }
-    }
-
-    pub fn finding(&self, rule: &DriftRule, loc: Loc, message: impl Into<String>) -> Finding {
-        Finding::new(rule.name, rule.severity, loc, message)
-    }
-
-    /// The account ID a declaration's account stands for: the credentials' when unknown.
-    pub fn account_id<'s>(&'s self, account: &'s Option<String>) -> &'s str {
-        account.as_deref().unwrap_or(&self.live.account)
-    }
-
-    /// What was read in the declared group's account; `None` when that account was skipped.
-    pub fn account(&self, declared: &DeclaredGroup) -> Option<&'a AccountState> {
-        self.live.account(declared.account.as_deref())
-    }
-
-    /// The declared groups that exist, with their live state.
-    pub fn existing(&self) -> impl Iterator<Item = (&DeclaredGroup<'a>, &'a LiveGroup)> {
-        self.declared
-            .iter()
-            .filter_map(|d| Some((d, self.account(d)?.groups.get(&d.name)?)))
-    }
-
-    /// Whether `user` may be in `group` without being removed: an `[[allow]]` entry or an
-    /// active grant. IAM user names are unique regardless of case, so they match so too.
-    pub fn allowed(&self, user: &str, group: &str) -> bool {
-        self.allowance(user, group).is_some()
-    }
-
-    /// The `[[allow]]` entry or `--grants` grant that lets `user` be in `group`.
-    pub fn allowance(&self, user: &str, group: &str) -> Option<Allowance<'a>> {
-        let config: &'a Config = self.config;
-        let grants: &'a [Grant] = self.grants;
-        config
-            .allow
-            .iter()
-            .find(|a| a.allows(user, group, self.now))
-            .map(Allowance::Allow)
-            .or_else(|| {
-                grants
-                    .iter()
-                    .find(|g| g.covers(user, group, self.now))
-                    .map(Allowance::Grant)
-            })
-    }
-
-    /// The longest access the flows reaching the group's target grant; `None` when no
-    /// flow of this configuration reaches it.
-    pub fn access(&self, declared: &DeclaredGroup) -> Option<&provenance::Access<'a>> {
-        self.accesses.get(declared.target.address.as_str())
-    }
-
-    /// `[drift] grace`, or the default.
-    pub fn grace(&self) -> std::time::Duration {
-        self.config
-            .drift_grace
-            .map_or(provenance::DEFAULT_GRACE, std::time::Duration::from_secs)
-    }
-}
-
-/// Every `aws_iam_group` target with a known group name, and its connector.
-fn declared_groups<'m>(model: &'m Model<'m>) -> Vec<DeclaredGroup<'m>> {
-    let integrations = target_integrations(model);
-    let mut out: Vec<DeclaredGroup> = Vec::new();
-    for (_, target) in model.sym("sym_target", "aws_iam_group") {
-        let Some(settings) = target.body.attr("settings") else {
-            continue;
-        };
-        let Some(group) = settings.value.as_map().and_then(|m| m.get("iam_group")) else {
-            continue;
-        };
-        let Some(name) = group.as_str().filter(|n| !n.is_empty()) else {
-            continue;
-        };
-        let integration = integrations.get(target.address.as_str()).copied();
-        out.push(DeclaredGroup {
-            name: name.to_string(),
-            target,
-            loc: value_loc(settings, group),
-            connector: integration.and_then(|i| model.connector_of(i)),
-            account: integration.and_then(integration_account),
-            integration,
-        });
-    }
-    out
-}
-
-/// The integration of each target, by target address: that of the first `aws_iam`
-/// strategy that lists it.
-fn target_integrations<'m>(model: &'m Model<'m>) -> HashMap<&'m str, &'m Instance> {
-    let mut out = HashMap::new();
-    for (_, strategy) in model.sym("sym_strategy", "aws_iam") {
-        let Some(integration_id) = strategy.body.attr("integration_id") else {
-            continue;
-        };
-        let Some((_, integration)) = model.referenced(&integration_id.value) else {
-            continue;
-        };
-        for target in model.strategy_targets(strategy) {
-            if let TargetRef::Resource(_, target, _) = target {
-                out.entry(target.address.as_str()).or_insert(integration);
-            }
-        }
-    }
-    out
-}
-
-/// The account a `permission_context` integration names in `external_id`, when it is a
-/// known account ID.
-pub fn integration_account(integration: &Instance) -> Option<String> {
-    let id = integration.body.attr("external_id")?.value.as_str()?;
-    (id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())).then(|| id.to_string())
-}
-
-/// The account of the integration a connector serves, when statically known.
-pub fn connector_account(model: &Model, call: &ModuleCall) -> Option<String> {
-    model
-        .sym("sym_integration", "permission_context")
-        .find(|(_, i)| {
-            model
-                .connector_of(i)
-                .is_some_and(|c| c.address == call.address)
+            state,
+            now: std::time::SystemTime::now(),
+            shard: live_options.shard,
         })
-        .and_then(|(_, i)| integration_account(i))
-}
-
-/// What drift must read for these models (for the groups of `shard`, when given).
-pub fn read_plan(models: &[&Model], shard: Option<Shard>) -> ReadPlan {
-    let mut plan = ReadPlan::default();
-    for model in models {
-        let accesses = provenance::target_accesses(model);
-        for declared in in_shard(shard, declared_groups(model)) {
-            let longest = accesses
-                .get(declared.target.address.as_str())
-                .and_then(provenance::Access::seconds)
-                .map(std::time::Duration::from_secs);
-            plan.longest_access = plan.longest_access.max(longest);
-            let account = plan.accounts.entry(declared.account.clone()).or_default();
-            account.roles.extend(declared.connector_role());
-            account.groups.insert(declared.name);
-        }
-        for call in model.calls.iter().filter(|c| c.is_connector()) {
-            let plan = plan
-                .accounts
-                .entry(connector_account(model, call))
-                .or_default();
-            for pattern in call.group_config().unwrap_or_default() {
-                // IAM lists groups by path prefix: everything before the first wildcard.
-                let prefix: String = pattern
-                    .path
-                    .chars()
-                    .take_while(|c| !matches!(c, '*' | '?'))
-                    .collect();
-                plan.scope_prefixes.insert(if prefix.is_empty() {
-                    "/".into()
-                } else {
-                    prefix
-                });
-            }
-        }
     }
-    plan
-}
 
-impl DeclaredGroup<'_> {
-    /// The role Sym uses to manage the group: the one named in its integration's literal
-    /// `settings.role_arn`, or `SymIAM<Environment>` as the connector module names it.
-    pub fn connector_role(&self) -> Option<String> {
-        let from_settings = self.integration.and_then(|i| {
-            let arn = i
-                .body
-                .attr("settings")?
-                .value
-                .as_map()?
-                .get("role_arn")?
-                .as_str()?
-                .to_string();
-            Some(arn.rsplit('/').next()?.to_string())
-        });
-        from_settings.or_else(|| {
-            let environment = self.connector?.args.attr("environment")?.value.as_str()?;
-            let mut chars = environment.chars();
-            let first = chars.next()?.to_uppercase().collect::<String>();
-            Some(format!("SymIAM{first}{}", chars.as_str()))
+    pub(crate) fn contexts(&self) -> impl Iterator<Item = drift::DriftContext<'_>> {
+        self.models.iter().map(|(model, config)| {
+            drift::DriftContext::new(
+                model,
+                config,
+                &self.state,
+                &self.grants,
+                self.now,
+                self.shard,
+            )
+        })
+    }
+
+    pub(crate) fn report(
+        &self,
+        workspace: &load::Workspace,
+        findings: Vec<Finding>,
+        options: &CheckOptions,
+        ran: &[&str],
+    ) -> Result<CheckReport, Error> {
+        let mut findings = suppressed(workspace, findings, options, ran)?;
+        finding::sort_and_dedup(&mut findings);
+        Ok(CheckReport {
+            files: workspace
+                .modules
+                .iter()
+                .map(|m| m.all_files().count())
+                .sum(),
+            resources: self
+                .models
+                .iter()
+                .map(|(m, _)| m.resources.iter().map(|r| r.instances.len()).sum::<usize>())
+                .sum(),
+            findings,
+            unreadable: Vec::new(),
+            drift: Some(drift::provenance::evidence(&self.state, self.contexts())),
         })
     }
 }
 
-/// Runs every drift rule on one root.
-pub fn run(cx: &DriftContext) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for rule in CATALOGUE {
-        cx.config
-            .run_rule(rule.name, &mut findings, |out| (rule.check)(cx, out));
-    }
-    findings
+/// `symguard drift`: the declared groups against live IAM (or a snapshot of it).
+pub fn drift(options: &CheckOptions, live_options: &LiveOptions) -> Result<CheckReport, Error> {
+    let workspace = load::load(&options.paths)?.complete()?;
+    let inputs = DriftInputs::read(&workspace, options, live_options)?;
+    let findings = inputs.contexts().flat_map(|cx| drift::run(&cx)).collect();
+    let ran: Vec<&str> = drift::CATALOGUE.iter().map(|r| r.name).collect();
+    inputs.report(&workspace, findings, options, &ran)
 }

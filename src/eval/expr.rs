@@ -2,7 +2,7 @@
 //! expressions, string templates with their directives, and block bodies (with `dynamic`
 //! blocks), each evaluated in a scope; unknowns propagate through all of them.
 
-use super::scope::Cx;
+use super::Cx;
 use super::{functions, Attr, Body, Eval, NestedBlock, Scope};
 use crate::provider;
 use crate::source::Loc;

@@ -1,7 +1,7 @@
 //! Module instances and expansion: a module call's instances (with their inputs bound), its
 //! outputs as a value, and the `count`/`for_each` expansion shared by resources and modules.
 
-use super::scope::Cx;
+use super::Cx;
 use super::{Body, Decl, Expansion, ModuleInstances, Scope, Slot};
 use crate::value::{Kind, Source, Value};
 use std::path::Path;

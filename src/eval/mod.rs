@@ -21,7 +21,7 @@ mod scope;
 #[cfg(test)]
 mod tests;
 
-use crate::source::Loc;
+use crate::source::{Loc, SourceFile};
 pub use crate::value::{Kind, Source, Unknown, Value};
 pub use decls::{Decl, Decls};
 use indexmap::IndexMap;
@@ -164,4 +164,38 @@ pub enum VarArg {
 pub struct ModuleInstances<'w> {
     pub expansion: Expansion,
     pub instances: Vec<Scope<'w>>,
+}
+
+/// Per-expression context: the file the expression is in and the names bound around it.
+#[derive(Clone)]
+pub(super) struct Cx<'a> {
+    pub(super) file: &'a Arc<SourceFile>,
+    bindings: Vec<(String, Value)>,
+}
+
+impl<'a> Cx<'a> {
+    pub(super) fn new(file: &'a Arc<SourceFile>) -> Cx<'a> {
+        Cx {
+            file,
+            bindings: Vec::new(),
+        }
+    }
+
+    pub(super) fn bind(&self, name: &str, value: Value) -> Cx<'a> {
+        let mut cx = self.clone();
+        cx.bindings.push((name.to_string(), value));
+        cx
+    }
+
+    pub(super) fn lookup(&self, name: &str) -> Option<&Value> {
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    pub(super) fn loc(&self, span: Option<std::ops::Range<usize>>) -> Option<Loc> {
+        Some(Loc::of(self.file, span))
+    }
 }

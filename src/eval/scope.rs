@@ -4,7 +4,7 @@
 
 use super::instances::collect_instances;
 use super::{
-    Cycle, Decls, Eval, EvaluatedResource, Expansion, Inputs, Instance, ModuleInstances, Slot,
+    Cx, Cycle, Decls, Eval, EvaluatedResource, Expansion, Inputs, Instance, ModuleInstances, Slot,
     VarArg, MAX_REFERENCE_DEPTH,
 };
 use crate::load::{ModuleDir, Workspace};
@@ -26,40 +26,6 @@ pub(super) struct RootShared<'w> {
     depth: RefCell<usize>,
     /// Each module's declarations, by workspace index, collected once for the root.
     decls: RefCell<HashMap<usize, Arc<Decls<'w>>>>,
-}
-
-/// Per-expression context: the file the expression is in and the names bound around it.
-#[derive(Clone)]
-pub(super) struct Cx<'a> {
-    pub(super) file: &'a Arc<SourceFile>,
-    bindings: Vec<(String, Value)>,
-}
-
-impl<'a> Cx<'a> {
-    pub(super) fn new(file: &'a Arc<SourceFile>) -> Cx<'a> {
-        Cx {
-            file,
-            bindings: Vec::new(),
-        }
-    }
-
-    pub(super) fn bind(&self, name: &str, value: Value) -> Cx<'a> {
-        let mut cx = self.clone();
-        cx.bindings.push((name.to_string(), value));
-        cx
-    }
-
-    fn lookup(&self, name: &str) -> Option<&Value> {
-        self.bindings
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
-    }
-
-    pub(super) fn loc(&self, span: Option<std::ops::Range<usize>>) -> Option<Loc> {
-        Some(Loc::of(self.file, span))
-    }
 }
 
 /// One module instance being evaluated: a root module, or a module call's instance.

@@ -193,7 +193,7 @@ async fn remove(
         let detail = format!(
             "added again at {} by {} (CloudTrail event {})",
             event.time,
-            crate::drift::provenance::actor_phrase(&event.actor),
+            crate::rules::drift::provenance::actor_phrase(&event.actor),
             event.id
         );
         return (Outcome::AddedAgain, Some(detail));

@@ -1,6 +1,6 @@
 //! Remediation: take standing access away, plan first.
 //!
-//! The pipeline: drift's live state -> classify each member (`drift::provenance`) -> plan
+//! The pipeline: drift's live state -> classify each member (`rules::drift::provenance`) -> plan
 //! (one removal per `drift-unexpected-member` or `drift-overdue-grant` finding) -> apply
 //! (re-read, remove, audit). Nothing else is ever changed: no group that no target
 //! declares, no active Sym grant, no additions, no deletions.
@@ -8,9 +8,9 @@
 pub mod apply;
 mod pipeline;
 
-use crate::drift::provenance::{self, Class, Member};
-use crate::drift::{overdue_grant, unexpected_member, DriftContext};
 use crate::finding::Finding;
+use crate::rules::drift::provenance::{self, Class, Member};
+use crate::rules::drift::{overdue_grant, unexpected_member, DriftContext};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -113,7 +113,7 @@ pub fn removals(cx: &DriftContext) -> Vec<(Removal, Finding)> {
         let mut members: Vec<Member> = Vec::new();
         cx.config.run_rule(rule, &mut findings, |found| {
             for member in provenance::members(cx).filter(|m| may_remove(cx, m)) {
-                if let Some(finding) = provenance::finding(cx, &member).filter(|f| f.rule == rule) {
+                if let Some(finding) = finding(cx, &member).filter(|f| f.rule == rule) {
                     found.push(finding);
                     members.push(member);
                 }
@@ -132,6 +132,12 @@ pub fn removals(cx: &DriftContext) -> Vec<(Removal, Finding)> {
         }));
     }
     out
+}
+
+/// The finding of a member whom remediation may remove, from the rule of its class;
+/// `None` for an expected member.
+fn finding(cx: &DriftContext, member: &Member) -> Option<Finding> {
+    unexpected_member::finding(cx, member).or_else(|| overdue_grant::finding(cx, member))
 }
 
 /// Why a plan is not carried out; nothing has been removed when one of these is returned.

@@ -27,6 +27,7 @@ macro_rules! fixture_test {
 mod connector_scope;
 mod connector_source;
 mod deescalation;
+pub mod drift;
 mod duplicate_declaration;
 mod duplicate_name;
 mod duration_value;

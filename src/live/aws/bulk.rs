@@ -6,7 +6,8 @@
 //! return is read per item, only for the roles kept: a role's `MaxSessionDuration` and the
 //! documents of the AWS managed policies attached to it.
 
-use super::{assumable_role_names, classify, decode_document, is_aws_managed, LiveError, Session};
+use super::error::classify;
+use super::{assumable_role_names, decode_document, is_aws_managed, LiveError, Session};
 use crate::live::{AccountPlan, AccountState, GroupSummary, LiveGroup, LiveRole};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput as Page;

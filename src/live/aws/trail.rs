@@ -6,7 +6,8 @@
 //! A record that cannot be read stops the run (exit 2): provenance read in part would turn
 //! a Sym grant into an unexplained member, and feed its removal.
 
-use super::{classify, LiveError, Session};
+use super::error::classify;
+use super::{LiveError, Session};
 use crate::membership::{Actor, Change, MembershipEvent, MembershipHistory, TrailSource};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use serde::Deserialize;

@@ -6,7 +6,7 @@ pub const RULE: DriftRule = DriftRule {
     name: "drift-unexpected-member",
     severity: Severity::Error,
     summary: "a member of a declared group that neither an `[[allow]]` entry, an active Sym grant nor Sym's connector role put there",
-    doc: include_str!("../../rules/drift-unexpected-member.md"),
+    doc: include_str!("../../../rules/drift-unexpected-member.md"),
     check,
 };
 
@@ -60,6 +60,8 @@ fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
 mod tests {
     #[test]
     fn fixtures() {
-        insta::assert_snapshot!(crate::drift::testing::fixture_report(super::RULE.name));
+        insta::assert_snapshot!(crate::rules::drift::testing::fixture_report(
+            super::RULE.name
+        ));
     }
 }

@@ -6,7 +6,7 @@ pub const RULE: DriftRule = DriftRule {
     name: "drift-connector-policy",
     severity: Severity::Error,
     summary: "the live connector role's policies do not allow adding and removing members of a declared group",
-    doc: include_str!("../../rules/drift-connector-policy.md"),
+    doc: include_str!("../../../rules/drift-connector-policy.md"),
     check,
 };
 

@@ -5,7 +5,7 @@ pub const RULE: DriftRule = DriftRule {
     name: "drift-group-path",
     severity: Severity::Error,
     summary: "a declared group that exists at a path outside the connector's scope",
-    doc: include_str!("../../rules/drift-group-path.md"),
+    doc: include_str!("../../../rules/drift-group-path.md"),
     check,
 };
 

@@ -6,7 +6,7 @@ pub const RULE: DriftRule = DriftRule {
     name: "drift-policy-attachments",
     severity: Severity::Warning,
     summary: "managed policies attached to a group differ from the attachments the configuration declares",
-    doc: include_str!("../../rules/drift-policy-attachments.md"),
+    doc: include_str!("../../../rules/drift-policy-attachments.md"),
     check,
 };
 

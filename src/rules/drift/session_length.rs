@@ -8,7 +8,7 @@ pub const RULE: DriftRule = DriftRule {
     name: "drift-session-length",
     severity: Severity::Warning,
     summary: "a role a group may assume has a live `MaxSessionDuration` that differs from the flows' longest duration",
-    doc: include_str!("../../rules/drift-session-length.md"),
+    doc: include_str!("../../../rules/drift-session-length.md"),
     check,
 };
 

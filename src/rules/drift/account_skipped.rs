@@ -5,7 +5,7 @@ pub const RULE: DriftRule = DriftRule {
     name: "drift-account-skipped",
     severity: Severity::Warning,
     summary: "an integration's account that was not read, so its groups were not compared",
-    doc: include_str!("../../rules/drift-account-skipped.md"),
+    doc: include_str!("../../../rules/drift-account-skipped.md"),
     check,
 };
 

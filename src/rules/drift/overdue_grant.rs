@@ -7,7 +7,7 @@ pub const RULE: DriftRule = DriftRule {
     name: "drift-overdue-grant",
     severity: Severity::Error,
     summary: "a member Sym's connector role added longer ago than the longest access the flows allow (plus `[drift] grace`): de-escalation did not happen",
-    doc: include_str!("../../rules/drift-overdue-grant.md"),
+    doc: include_str!("../../../rules/drift-overdue-grant.md"),
     check,
 };
 
@@ -58,6 +58,8 @@ fn check(cx: &DriftContext, out: &mut Vec<Finding>) {
 mod tests {
     #[test]
     fn fixtures() {
-        insta::assert_snapshot!(crate::drift::testing::fixture_report(super::RULE.name));
+        insta::assert_snapshot!(crate::rules::drift::testing::fixture_report(
+            super::RULE.name
+        ));
     }
 }

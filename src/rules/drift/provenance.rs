@@ -12,7 +12,7 @@ use super::{Allowance, DeclaredGroup, DriftContext};
 use crate::duration;
 use crate::eval::Instance;
 use crate::finding::{
-    AllowedBy, Channel, Evidence, Finding, MemberClass, MemberRecord, Provenance, ProvenanceRead,
+    AllowedBy, Channel, Evidence, MemberClass, MemberRecord, Provenance, ProvenanceRead,
 };
 use crate::live::{AccountState, LiveGroup, LiveState};
 use crate::membership::{Actor, MembershipEvent};
@@ -477,13 +477,6 @@ pub fn check_times(state: &LiveState) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// The finding of a member whom remediation may remove, from the rule of its class;
-/// `None` for an expected member.
-pub fn finding(cx: &DriftContext, member: &Member) -> Option<Finding> {
-    super::unexpected_member::finding(cx, member)
-        .or_else(|| super::overdue_grant::finding(cx, member))
 }
 
 #[cfg(test)]

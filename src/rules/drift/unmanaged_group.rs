@@ -5,7 +5,7 @@ pub const RULE: DriftRule = DriftRule {
     name: "drift-unmanaged-group",
     severity: Severity::Warning,
     summary: "a live group inside the connector's `group_config` scope that no target declares",
-    doc: include_str!("../../rules/drift-unmanaged-group.md"),
+    doc: include_str!("../../../rules/drift-unmanaged-group.md"),
     check,
 };
 

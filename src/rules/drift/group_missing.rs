@@ -5,7 +5,7 @@ pub const RULE: DriftRule = DriftRule {
     name: "drift-group-missing",
     severity: Severity::Error,
     summary: "a declared target group that does not exist in IAM",
-    doc: include_str!("../../rules/drift-group-missing.md"),
+    doc: include_str!("../../../rules/drift-group-missing.md"),
     check,
 };
 
