@@ -17,6 +17,9 @@ pub struct Value {
     /// For the string `jsonencode` made: the value it encodes, so that a policy document is
     /// read from it instead of parsing the text back.
     pub encoded: Option<Arc<Value>>,
+    /// For an object a `for` expression built: where each key was written, so that
+    /// `each.key` of a `for_each` over it points back there (a tfvars entry, say).
+    pub key_origins: Option<Arc<std::collections::HashMap<String, Loc>>>,
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +76,7 @@ impl Value {
             origin,
             from: None,
             encoded: None,
+            key_origins: None,
         }
     }
 

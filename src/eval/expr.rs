@@ -278,6 +278,7 @@ impl Scope<'_> {
         };
         let mut list = Vec::new();
         let mut map: IndexMap<String, Value> = IndexMap::new();
+        let mut key_origins = std::collections::HashMap::new();
         for (key, value) in entries {
             let mut inner = cx.bind(f.intro.value_var.as_str(), value);
             if let Some(k) = &f.intro.key_var {
@@ -303,9 +304,13 @@ impl Scope<'_> {
                     if key.is_unknown() {
                         return Ok(key);
                     }
+                    let written = key.from.clone().or_else(|| key.origin.clone());
                     let key = key
                         .to_template_string()
                         .ok_or("a for key must be a string")?;
+                    if let Some(written) = written {
+                        key_origins.insert(key.clone(), written);
+                    }
                     if f.grouping {
                         let entry = map
                             .entry(key)
@@ -322,7 +327,10 @@ impl Scope<'_> {
         let origin = cx.loc(f.span());
         Ok(match f.key_expr {
             None => Value::new(Kind::List(list), origin),
-            Some(_) => Value::new(Kind::Object(map), origin),
+            Some(_) => Value {
+                key_origins: Some(std::sync::Arc::new(key_origins)),
+                ..Value::new(Kind::Object(map), origin)
+            },
         })
     }
 

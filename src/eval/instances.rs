@@ -3,6 +3,7 @@
 
 use super::Cx;
 use super::{Body, Decl, Expansion, ModuleInstances, Scope, Slot};
+use crate::source::Loc;
 use crate::value::{Kind, Source, Value};
 use std::path::Path;
 use std::rc::Rc;
@@ -50,11 +51,15 @@ impl<'w> Scope<'w> {
             };
             let instances = entries
                 .into_iter()
-                .map(|(key, value)| {
+                .map(|(key, value, written)| {
+                    let key_value = Value {
+                        from: written,
+                        ..Value::string(key.clone(), None)
+                    };
                     let each = Value::new(
                         Kind::Object(
                             [
-                                ("key".to_string(), Value::string(key.clone(), None)),
+                                ("key".to_string(), key_value),
                                 ("value".to_string(), value),
                             ]
                             .into(),
@@ -190,15 +195,26 @@ fn instance_key(address: &str) -> String {
 }
 
 /// `for_each` accepts a map or a set of strings.
-fn for_each_entries(value: &Value) -> Option<Vec<(String, Value)>> {
+/// The (key, value, where the key was written) of each instance a `for_each` makes.
+fn for_each_entries(value: &Value) -> Option<Vec<(String, Value, Option<Loc>)>> {
     if value.contains_unknown() {
         return None;
     }
     match &value.kind {
-        Kind::Object(map) => Some(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Kind::Object(map) => Some(
+            map.iter()
+                .map(|(k, v)| {
+                    let written = value.key_origins.as_ref().and_then(|o| o.get(k)).cloned();
+                    (k.clone(), v.clone(), written)
+                })
+                .collect(),
+        ),
         Kind::List(items) => items
             .iter()
-            .map(|v| Some((v.to_template_string()?, v.clone())))
+            .map(|v| {
+                let written = v.from.clone().or_else(|| v.origin.clone());
+                Some((v.to_template_string()?, v.clone(), written))
+            })
             .collect(),
         _ => None,
     }

@@ -74,56 +74,69 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
 }
 
 /// One finding per placeholder written: where the value was written when it comes from
-/// elsewhere (a `terraform.tfvars` line, a variable's default), naming every setting it
-/// reaches, in every module instance; at the setting otherwise.
+/// elsewhere (a `terraform.tfvars` entry, a variable's default, a `for_each` key), naming
+/// every setting it reaches, in every module instance; at the setting otherwise. The same
+/// placeholder in several settings of one instance is one finding too: a template such as
+/// `"${local.prefix}-${each.key}"` does not say which part it came from.
 fn report(cx: &Context, hits: Vec<Hit>, out: &mut Vec<Finding>) {
-    let mut by_origin: Vec<(Loc, Vec<Hit>)> = Vec::new();
-    for hit in hits {
-        let Some(origin) = value_origin_elsewhere(hit.attr, hit.value) else {
-            out.push(
-                cx.finding_at_value(
-                    &RULE,
-                    hit.attr,
-                    hit.value,
-                    format!(
-                        "{} still holds the placeholder `{}`",
-                        hit.setting, hit.placeholder
-                    ),
-                )
-                .label("placeholder")
-                .resource(&hit.address)
-                .help(HELP),
-            );
+    // (where to report, whether the value was written there rather than at a setting, hits)
+    let mut groups: Vec<(Loc, bool, Vec<Hit>)> = Vec::new();
+    let (written_elsewhere, at_settings): (Vec<Hit>, Vec<Hit>) =
+        hits.into_iter().partition(|h| written_at(h).is_some());
+    for hit in written_elsewhere {
+        let Some(origin) = written_at(&hit) else {
             continue;
         };
-        match by_origin
+        match groups
             .iter_mut()
-            .find(|(o, _)| o.file.display == origin.file.display && o.span == origin.span)
+            .find(|(o, _, _)| o.file.display == origin.file.display && o.span == origin.span)
         {
-            Some((_, same)) => same.push(hit),
-            None => by_origin.push((origin, vec![hit])),
+            Some((_, _, same)) => same.push(hit),
+            None => groups.push((origin, true, vec![hit])),
         }
     }
-    for (origin, hits) in by_origin {
+    for hit in at_settings {
+        let same_instance = groups.iter_mut().find(|(_, _, hits)| {
+            hits.iter()
+                .any(|h| h.address == hit.address && h.placeholder == hit.placeholder)
+        });
+        match same_instance {
+            Some((_, _, same)) => same.push(hit),
+            None => groups.push((value_loc(hit.attr, hit.value), false, vec![hit])),
+        }
+    }
+    for (loc, written_here, hits) in groups {
         let first = &hits[0];
         let others = match hits.len() - 1 {
             0 => String::new(),
             1 => " and 1 other setting".into(),
             n => format!(" and {n} other settings"),
         };
-        let mut finding = cx
-            .finding(
-                &RULE,
-                origin,
-                format!(
-                    "the placeholder `{}` written here reaches {}{others}",
-                    first.placeholder, first.setting
-                ),
+        let message = if written_here {
+            format!(
+                "the placeholder `{}` written here reaches {}{others}",
+                first.placeholder, first.setting
             )
+        } else {
+            format!(
+                "{} still holds the placeholder `{}`{}",
+                first.setting,
+                first.placeholder,
+                others.replacen(" and", ", as do", 1)
+            )
+        };
+        let mut finding = cx
+            .finding(&RULE, loc, message)
             .label("placeholder")
             .resource(&first.address)
             .help(HELP);
-        for hit in &hits {
+        if !written_here {
+            if let Some(origin) = value_origin_elsewhere(first.attr, first.value) {
+                finding = finding.related(origin, "the value comes from here");
+            }
+        }
+        let reached = if written_here { &hits[..] } else { &hits[1..] };
+        for hit in reached {
             finding = finding.related(
                 value_loc(hit.attr, hit.value),
                 format!("it reaches {}", hit.setting),
@@ -131,6 +144,19 @@ fn report(cx: &Context, hits: Vec<Hit>, out: &mut Vec<Finding>) {
         }
         out.push(finding);
     }
+}
+
+/// Where the placeholder was written, when elsewhere than the setting: the place the value
+/// comes from, if its text holds the placeholder (a `"CHANGEME"` in `terraform.tfvars`, not
+/// the `format(...)` that built a name from it).
+fn written_at(hit: &Hit) -> Option<Loc> {
+    value_origin_elsewhere(hit.attr, hit.value).filter(|origin| {
+        origin
+            .file
+            .text
+            .get(origin.span.clone())
+            .is_some_and(|text| text.contains(&hit.placeholder))
+    })
 }
 
 const HELP: &str = "replace the placeholder with the real value before applying";
