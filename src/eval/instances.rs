@@ -58,11 +58,7 @@ impl<'w> Scope<'w> {
                     };
                     let each = Value::new(
                         Kind::Object(
-                            [
-                                ("key".to_string(), key_value),
-                                ("value".to_string(), value),
-                            ]
-                            .into(),
+                            [("key".to_string(), key_value), ("value".to_string(), value)].into(),
                         ),
                         None,
                     );

@@ -55,6 +55,8 @@ pub struct Session {
     endpoint_url: Option<String>,
     /// What the other services' clients are built from.
     config: SdkConfig,
+    /// When the account's next `LookupEvents` call may go out (see `trail`).
+    next_lookup: std::sync::Mutex<Option<std::time::Instant>>,
     read: bulk::ReadMode,
 }
 
@@ -120,6 +122,7 @@ impl Session {
             endpoint,
             endpoint_url: connection.endpoint_url.clone(),
             config,
+            next_lookup: std::sync::Mutex::new(None),
             read: connection.read.unwrap_or_default(),
         })
     }

@@ -98,7 +98,6 @@ impl Session {
         );
         let endpoint = self.endpoint_of("cloudtrail.us-east-1.amazonaws.com");
         let mut events = Vec::new();
-        let mut last_call: Option<Instant> = None;
         for name in EVENT_NAMES {
             let filter = LookupAttribute::builder()
                 .attribute_key(LookupAttributeKey::EventName)
@@ -110,10 +109,7 @@ impl Session {
                 })?;
             let mut token: Option<String> = None;
             loop {
-                if let Some(last) = last_call {
-                    tokio::time::sleep_until((last + LOOKUP_SPACING).into()).await;
-                }
-                last_call = Some(Instant::now());
+                tokio::time::sleep_until(self.lookup_slot().into()).await;
                 let page = client
                     .lookup_events()
                     .lookup_attributes(filter.clone())
@@ -209,6 +205,19 @@ impl Session {
             events.extend(read?);
         }
         Ok(events)
+    }
+
+    /// When this account's next `LookupEvents` call may go out: `LOOKUP_SPACING` after the
+    /// last one, whichever read (drift's, or a removal's re-check) makes it.
+    fn lookup_slot(&self) -> Instant {
+        let mut next = self
+            .next_lookup
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        let slot = next.map_or(now, |at| at.max(now));
+        *next = Some(slot + LOOKUP_SPACING);
+        slot
     }
 
     fn endpoint_of(&self, host: &str) -> String {
