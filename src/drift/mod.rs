@@ -142,12 +142,7 @@ fn history_window(
 ) -> crate::membership::HistoryWindow {
     let grace = models
         .iter()
-        .map(|(_, c)| {
-            c.drift_grace.map_or(
-                drift::provenance::DEFAULT_GRACE,
-                std::time::Duration::from_secs,
-            )
-        })
+        .map(|(_, c)| drift::provenance::grace(c))
         .max()
         .unwrap_or(drift::provenance::DEFAULT_GRACE);
     let lookback = connection.lookback.unwrap_or(DEFAULT_LOOKBACK);

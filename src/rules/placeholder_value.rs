@@ -81,10 +81,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
 fn report(cx: &Context, hits: Vec<Hit>, out: &mut Vec<Finding>) {
     // (where to report, whether the value was written there rather than at a setting, hits)
     let mut groups: Vec<(Loc, bool, Vec<Hit>)> = Vec::new();
-    let (written_elsewhere, at_settings): (Vec<Hit>, Vec<Hit>) =
-        hits.into_iter().partition(|h| written_at(h).is_some());
-    for hit in written_elsewhere {
+    let mut at_settings = Vec::new();
+    for hit in hits {
         let Some(origin) = written_at(&hit) else {
+            at_settings.push(hit);
             continue;
         };
         match groups

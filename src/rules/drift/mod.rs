@@ -258,9 +258,7 @@ impl<'a> DriftContext<'a> {
 
     /// `[drift] grace`, or the default.
     pub fn grace(&self) -> std::time::Duration {
-        self.config
-            .drift_grace
-            .map_or(provenance::DEFAULT_GRACE, std::time::Duration::from_secs)
+        provenance::grace(self.config)
     }
 }
 

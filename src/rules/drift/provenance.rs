@@ -25,6 +25,13 @@ use std::time::{Duration, SystemTime};
 /// Sym's de-escalation runs when the grant ends, and IAM answers with what it holds.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(15 * 60);
 
+/// The grace of a configuration: its `[drift] grace`, else the default.
+pub fn grace(config: &crate::config::Config) -> Duration {
+    config
+        .drift_grace
+        .map_or(DEFAULT_GRACE, Duration::from_secs)
+}
+
 /// The longest access the flows reaching a target grant.
 #[derive(Clone)]
 pub enum Access<'a> {
