@@ -324,19 +324,26 @@ impl S3 {
     }
 }
 
-/// A denial names the alternatives: the other source, or none.
+/// A failed provenance call names the alternatives: the other source, or none; a denial
+/// also names the permission to grant.
 fn denied_hint(error: LiveError, source: &str) -> LiveError {
+    let other = if source == "lookup" {
+        "from a trail's log files with --cloudtrail s3://BUCKET/PREFIX"
+    } else {
+        "from the account's event history with --cloudtrail lookup"
+    };
+    let alternatives =
+        format!("read provenance {other}, or pass --cloudtrail off to judge members by [[allow]] and --grants only");
     match error {
         LiveError::AccessDenied { action, detail } => LiveError::Failed {
             action,
             detail: format!(
-                "access denied ({detail}): grant {action} as in the drift policy of docs/drift.md, or read provenance {}, or pass --cloudtrail off to judge members by [[allow]] and --grants only",
-                if source == "lookup" {
-                    "from a trail's log files with --cloudtrail s3://BUCKET/PREFIX"
-                } else {
-                    "from the account's event history with --cloudtrail lookup"
-                }
+                "access denied ({detail}): grant {action} as in the drift policy of docs/drift.md, or {alternatives}"
             ),
+        },
+        LiveError::Failed { action, detail } => LiveError::Failed {
+            action,
+            detail: format!("{detail}; {alternatives}"),
         },
         other => other,
     }
