@@ -1,8 +1,8 @@
 //! What the Terraform providers define that a static checker can know: meta-arguments,
 //! defaults, and computed attributes that equal declared ones.
 
+use crate::value::Names;
 use crate::value::{Kind, Value};
-use indexmap::IndexMap;
 
 pub fn is_meta_argument(name: &str) -> bool {
     matches!(name, "count" | "for_each" | "depends_on" | "provider")
@@ -10,7 +10,7 @@ pub fn is_meta_argument(name: &str) -> bool {
 
 /// Adds the attributes a reference may read that the provider derives from the declaration
 /// (see `known_attribute`), to an instance's declared attributes.
-pub fn add_known_attributes(kind: &str, attrs: &mut IndexMap<String, Value>) {
+pub fn add_known_attributes(kind: &str, attrs: &mut Names<Value>) {
     for name in ["path", "max_session_duration", "id"] {
         if attrs.contains_key(name) {
             continue;

@@ -2,9 +2,9 @@
 
 use crate::load::ModuleDir;
 use crate::source::{Loc, SourceFile};
+use crate::value::Names;
 use hcl_edit::structure::{Attribute, Block};
 use hcl_edit::Span;
-use indexmap::IndexMap;
 use std::sync::Arc;
 
 /// A block with its file, as declared.
@@ -35,14 +35,14 @@ impl<'m> Decl<'m> {
 pub struct Decls<'m> {
     /// Declarations of a name already declared: (address, where, where first).
     pub duplicates: Vec<(String, Loc, Loc)>,
-    pub variables: IndexMap<String, Decl<'m>>,
-    pub locals: IndexMap<String, (&'m Arc<SourceFile>, &'m Attribute)>,
+    pub variables: Names<Decl<'m>>,
+    pub locals: Names<(&'m Arc<SourceFile>, &'m Attribute)>,
     /// `type.name`
-    pub resources: IndexMap<String, Decl<'m>>,
+    pub resources: Names<Decl<'m>>,
     /// `type.name` (without the `data.` prefix)
-    pub data: IndexMap<String, Decl<'m>>,
-    pub modules: IndexMap<String, Decl<'m>>,
-    pub outputs: IndexMap<String, Decl<'m>>,
+    pub data: Names<Decl<'m>>,
+    pub modules: Names<Decl<'m>>,
+    pub outputs: Names<Decl<'m>>,
 }
 
 impl<'m> Decls<'m> {
@@ -132,7 +132,7 @@ impl<'m> Decls<'m> {
 /// Records `decl` under `key` unless the name is taken, in which case it is a duplicate,
 /// reported by the address `{prefix}{key}`.
 fn declare<'m>(
-    map: &mut IndexMap<String, Decl<'m>>,
+    map: &mut Names<Decl<'m>>,
     prefix: &str,
     key: String,
     decl: Decl<'m>,

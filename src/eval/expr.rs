@@ -6,12 +6,12 @@ use super::Cx;
 use super::{functions, Attr, Body, Eval, NestedBlock, Scope};
 use crate::provider;
 use crate::source::Loc;
+use crate::value::Names;
 use crate::value::{Kind, Source, Value};
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Block, Body as SyntaxBody};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span;
-use indexmap::IndexMap;
 
 impl Scope<'_> {
     /// Evaluates a block body; `resource` names the resource type (or `module`) so that
@@ -82,7 +82,10 @@ impl Scope<'_> {
         };
         for (key, value) in entries {
             let item = Value::new(
-                Kind::Object([("key".to_string(), key), ("value".to_string(), value)].into()),
+                Kind::Object(Names::from_iter([
+                    ("key".to_string(), key),
+                    ("value".to_string(), value),
+                ])),
                 None,
             );
             out.blocks.push(NestedBlock {
@@ -107,7 +110,7 @@ impl Scope<'_> {
                     .collect::<Result<_, String>>()?,
             ),
             Expression::Object(object) => {
-                let mut map = IndexMap::new();
+                let mut map = Names::default();
                 for (key, value) in object.iter() {
                     let key = match key {
                         ObjectKey::Ident(ident) => ident.as_str().to_string(),
@@ -277,8 +280,8 @@ impl Scope<'_> {
             return Err(format!("cannot iterate over a {}", collection.type_name()));
         };
         let mut list = Vec::new();
-        let mut map: IndexMap<String, Value> = IndexMap::new();
-        let mut key_origins = std::collections::HashMap::new();
+        let mut map: Names<Value> = Names::default();
+        let mut key_origins = foldhash::HashMap::default();
         for (key, value) in entries {
             let mut inner = cx.bind(f.intro.value_var.as_str(), value);
             if let Some(k) = &f.intro.key_var {

@@ -3,8 +3,8 @@
 
 use crate::load::ModuleDir;
 use crate::source::{Loc, SourceFile};
+use crate::value::Names;
 use crate::value::{format_number, Kind, Source, Value};
-use indexmap::IndexMap;
 use std::sync::Arc;
 
 /// Largest file `file()` reads; bigger ones are unknown rather than held in memory.
@@ -63,7 +63,7 @@ pub fn call(
                 .concat(),
         ),
         ("merge", maps) => {
-            let mut out = IndexMap::new();
+            let mut out = Names::default();
             for m in maps.iter().filter(|m| !m.is_null()) {
                 out.extend(m.as_map().ok_or("merge takes maps")?.clone());
             }
@@ -191,7 +191,7 @@ fn list_arg(v: &Value) -> Result<&[Value], String> {
         .ok_or_else(|| format!("expected a list, got a {}", v.type_name()))
 }
 
-fn map_arg(v: &Value) -> Result<&IndexMap<String, Value>, String> {
+fn map_arg(v: &Value) -> Result<&Names<Value>, String> {
     v.as_map()
         .ok_or_else(|| format!("expected a map, got a {}", v.type_name()))
 }

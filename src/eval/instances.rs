@@ -4,7 +4,7 @@
 use super::Cx;
 use super::{Body, Decl, Expansion, ModuleInstances, Scope, Slot};
 use crate::source::Loc;
-use crate::value::{Kind, Source, Value};
+use crate::value::{Kind, Names, Source, Value};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -37,8 +37,10 @@ impl<'w> Scope<'w> {
             let instances = (0..n.max(0.0) as usize)
                 .map(|i| {
                     let index = Value::new(Kind::Number(i as f64), None);
-                    let count =
-                        Value::new(Kind::Object([("index".to_string(), index)].into()), None);
+                    let count = Value::new(
+                        Kind::Object(Names::from_iter([("index".to_string(), index)])),
+                        None,
+                    );
                     make(format!("{address}[{i}]"), &cx.bind("count", count))
                 })
                 .collect();
@@ -57,9 +59,10 @@ impl<'w> Scope<'w> {
                         ..Value::string(key.clone(), None)
                     };
                     let each = Value::new(
-                        Kind::Object(
-                            [("key".to_string(), key_value), ("value".to_string(), value)].into(),
-                        ),
+                        Kind::Object(Names::from_iter([
+                            ("key".to_string(), key_value),
+                            ("value".to_string(), value),
+                        ])),
                         None,
                     );
                     make(format!("{address}[{key:?}]"), &cx.bind("each", each))

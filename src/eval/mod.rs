@@ -22,9 +22,9 @@ mod scope;
 mod tests;
 
 use crate::source::{Loc, SourceFile};
+use crate::value::Names;
 pub use crate::value::{Kind, Source, Unknown, Value};
 pub use decls::{Decl, Decls};
-use indexmap::IndexMap;
 pub use scope::Scope;
 use std::sync::Arc;
 
@@ -47,7 +47,7 @@ pub struct Attr {
 /// An evaluated block body: attributes and nested blocks.
 #[derive(Clone, Debug, Default)]
 pub struct Body {
-    pub attrs: IndexMap<String, Attr>,
+    pub attrs: Names<Attr>,
     pub blocks: Vec<NestedBlock>,
     /// A `dynamic` block could not be expanded, so nested blocks may be missing.
     pub partial: bool,
@@ -87,8 +87,8 @@ impl Body {
         Some(value)
     }
 
-    fn to_value(&self) -> IndexMap<String, Value> {
-        let mut map: IndexMap<String, Value> = self
+    fn to_value(&self) -> Names<Value> {
+        let mut map: Names<Value> = self
             .attrs
             .iter()
             .map(|(k, a)| (k.clone(), a.value.clone()))

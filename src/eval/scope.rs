@@ -11,10 +11,10 @@ use crate::load::{ModuleDir, Workspace};
 use crate::provider;
 use crate::source::{Loc, SourceFile};
 use crate::value::{Kind, Source, Unknown, Value};
+use foldhash::HashMap;
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::Span;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -117,7 +117,7 @@ impl<'w> Scope<'w> {
             root,
             decls,
             prefix,
-            variables: HashMap::new(),
+            variables: HashMap::default(),
             path_module,
             stack,
             locals: RefCell::default(),

@@ -124,7 +124,7 @@ pub struct Model<'w> {
     /// Instances by address, as (data source, resource index, instance index): built on
     /// the first lookup, once the model is complete. A strategy's 1,000 targets made the
     /// linear search quadratic.
-    instance_index: std::sync::OnceLock<std::collections::HashMap<String, (bool, usize, usize)>>,
+    instance_index: std::sync::OnceLock<foldhash::HashMap<String, (bool, usize, usize)>>,
 }
 
 impl<'w> Model<'w> {
@@ -306,7 +306,7 @@ impl<'w> Model<'w> {
 
     pub fn instance(&self, address: &str) -> Option<(&Resource, &Instance)> {
         let index = self.instance_index.get_or_init(|| {
-            let mut index = std::collections::HashMap::new();
+            let mut index = foldhash::HashMap::default();
             for (is_data, resources) in [(false, &self.resources), (true, &self.data)] {
                 for (r, resource) in resources.iter().enumerate() {
                     for (i, instance) in resource.instances.iter().enumerate() {
