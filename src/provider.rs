@@ -1,8 +1,7 @@
 //! What the Terraform providers define that a static checker can know: meta-arguments,
 //! defaults, and computed attributes that equal declared ones.
 
-use crate::value::Names;
-use crate::value::{Kind, Value};
+use crate::value::{Kind, Names, Value};
 
 pub fn is_meta_argument(name: &str) -> bool {
     matches!(name, "count" | "for_each" | "depends_on" | "provider")

@@ -3,8 +3,7 @@
 
 use crate::load::ModuleDir;
 use crate::source::{Loc, SourceFile};
-use crate::value::Names;
-use crate::value::{format_number, Kind, Source, Value};
+use crate::value::{format_number, Kind, Names, Source, Value};
 use std::sync::Arc;
 
 /// Largest file `file()` reads; bigger ones are unknown rather than held in memory.
