@@ -21,14 +21,17 @@ const MASK: &str = "(sensitive)";
 const MIN_SCRUBBED_LEN: usize = 4;
 
 pub fn is_secret_name(name: &str) -> bool {
-    // Asked of every attribute of every file: lowercase a copy only when needed.
-    let lowercase = match name.bytes().any(|b| b.is_ascii_uppercase()) {
-        true => std::borrow::Cow::Owned(name.to_ascii_lowercase()),
-        false => std::borrow::Cow::Borrowed(name),
-    };
-    ["secret", "token", "password", "key_id", "private_key"]
-        .iter()
-        .any(|word| lowercase.contains(word))
+    // Asked of every attribute of every file: compared in place, ignoring ASCII case, which
+    // is what lowercasing a copy and searching it did, without the copy.
+    const WORDS: [&[u8]; 5] = [b"secret", b"token", b"password", b"key_id", b"private_key"];
+    let name = name.as_bytes();
+    (0..name.len()).any(|start| {
+        WORDS.iter().any(|word| {
+            name[start..]
+                .get(..word.len())
+                .is_some_and(|window| window.eq_ignore_ascii_case(word))
+        })
+    })
 }
 
 /// The spans of secret values in a parsed file, and the literal values themselves.
@@ -207,6 +210,28 @@ impl Secrets {
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
             serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.redact_json(v)),
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_secret_name;
+
+    #[test]
+    fn secret_names_match_in_any_ascii_case() {
+        for name in [
+            "api_token",
+            "DB_Password",
+            "aws_access_KEY_ID",
+            "TLS_PRIVATE_KEY",
+            "clientSecret",
+            "é_token",
+        ] {
+            assert!(is_secret_name(name), "{name} names a secret");
+        }
+        for name in ["name", "tok", "keyid", "passwor", "", "éToke"] {
+            assert!(!is_secret_name(name), "{name} names no secret");
         }
     }
 }

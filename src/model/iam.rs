@@ -68,11 +68,8 @@ fn document_statements(document: &Value) -> Vec<Statement> {
     let Some(statements) = document.as_map().and_then(|m| m.get("Statement")) else {
         return Vec::new();
     };
-    let list = match &statements.kind {
-        Kind::List(items) => items.clone(),
-        _ => vec![statements.clone()],
-    };
-    list.iter()
+    list_items(statements)
+        .iter()
         .filter_map(|s| {
             let s = s.as_map()?;
             Some(Statement {
@@ -218,15 +215,20 @@ impl<'m> Model<'m> {
     }
 }
 
-fn values(v: &Value) -> Vec<Value> {
+/// A list's items, or the value alone: IAM takes one string where it takes a list.
+fn list_items(v: &Value) -> &[Value] {
     match &v.kind {
-        Kind::List(items) => items.clone(),
-        _ => vec![v.clone()],
+        Kind::List(items) => items,
+        _ => std::slice::from_ref(v),
     }
 }
 
+fn values(v: &Value) -> Vec<Value> {
+    list_items(v).to_vec()
+}
+
 fn strings(v: &Value) -> Vec<String> {
-    values(v)
+    list_items(v)
         .iter()
         .filter_map(|s| s.as_str().map(str::to_string))
         .collect()
