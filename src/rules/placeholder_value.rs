@@ -175,11 +175,11 @@ fn collect_strings<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
 /// in capitals, as people write it when they mean it.
 pub fn placeholder(text: &str) -> Option<String> {
     for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
-        let upper = word.to_ascii_uppercase();
-        let is_placeholder = matches!(
-            upper.as_str(),
-            "CHANGEME" | "CHANGE_ME" | "REPLACEME" | "REPLACE_ME"
-        ) || word == "TODO"
+        // Compared in place: every word of every string is asked, and most are no placeholder.
+        let is_placeholder = ["CHANGEME", "CHANGE_ME", "REPLACEME", "REPLACE_ME"]
+            .iter()
+            .any(|p| word.eq_ignore_ascii_case(p))
+            || word == "TODO"
             || (word.len() >= 3 && word.chars().all(|c| c == 'x' || c == 'X'));
         if is_placeholder {
             return Some(word.to_string());
