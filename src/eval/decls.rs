@@ -55,30 +55,30 @@ impl<'m> Decls<'m> {
                     file: &file.source,
                     block,
                 };
-                let label = |i: usize| block.labels.get(i).map(|l| l.as_str().to_string());
+                let label = |i: usize| block.labels.get(i).map(|l| l.as_str());
                 match (block.ident.as_str(), label(0), label(1)) {
                     ("variable", Some(name), _) => {
                         declare(
                             &mut decls.variables,
                             "var.",
-                            name,
+                            name.to_string(),
                             decl,
                             &mut decls.duplicates,
                         );
                     }
                     ("resource", Some(kind), Some(name)) => {
-                        let key = format!("{kind}.{name}");
+                        let key = [kind, ".", name].concat();
                         declare(&mut decls.resources, "", key, decl, &mut decls.duplicates);
                     }
                     ("data", Some(kind), Some(name)) => {
-                        let key = format!("{kind}.{name}");
+                        let key = [kind, ".", name].concat();
                         declare(&mut decls.data, "data.", key, decl, &mut decls.duplicates);
                     }
                     ("module", Some(name), _) => {
                         declare(
                             &mut decls.modules,
                             "module.",
-                            name,
+                            name.to_string(),
                             decl,
                             &mut decls.duplicates,
                         );
@@ -87,7 +87,7 @@ impl<'m> Decls<'m> {
                         declare(
                             &mut decls.outputs,
                             "output.",
-                            name,
+                            name.to_string(),
                             decl,
                             &mut decls.duplicates,
                         );
@@ -100,7 +100,7 @@ impl<'m> Decls<'m> {
                                     file: &file.source,
                                     block: inner,
                                 };
-                                let key = format!("{}.{}", kind.as_str(), name.as_str());
+                                let key = [kind.as_str(), ".", name.as_str()].concat();
                                 declare(&mut decls.data, "data.", key, decl, &mut decls.duplicates);
                             }
                         }
@@ -140,7 +140,7 @@ fn declare<'m>(
 ) {
     match map.get(&key) {
         Some(first) => duplicates.push((
-            format!("{prefix}{key}"),
+            [prefix, &key].concat(),
             decl.header_loc(),
             first.header_loc(),
         )),

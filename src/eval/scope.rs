@@ -254,7 +254,7 @@ impl<'w> Scope<'w> {
             .borrow_mut()
             .insert(address.to_string(), Slot::InProgress);
         let kind = decl.block.labels[0].as_str();
-        let full_address = format!("{}{address}", self.prefix);
+        let full_address = [self.prefix.as_str(), address].concat();
         let (expansion, instances) = self.expand(&full_address, decl, |address, cx| Instance {
             body: self.eval_body(&decl.block.body, cx, Some((kind, is_data))),
             address,
@@ -276,12 +276,13 @@ impl<'w> Scope<'w> {
     fn resource_reference(&self, address: &str, next: Option<&str>) -> (Value, usize) {
         let Some(resource) = self.resource(address) else {
             return (
-                Value::unknown(Source::Cycle(format!("{}{address}", self.prefix))),
+                Value::unknown(Source::Cycle([self.prefix.as_str(), address].concat())),
                 0,
             );
         };
         let kind = address
-            .trim_start_matches("data.")
+            .strip_prefix("data.")
+            .unwrap_or(address)
             .split('.')
             .next()
             .unwrap_or("");
@@ -431,8 +432,8 @@ impl<'w> Scope<'w> {
                         }
                     }
                     ("data", Some(kind), Some(name)) => {
-                        let address = format!("data.{kind}.{name}");
-                        if self.decls.data.contains_key(&format!("{kind}.{name}")) {
+                        let address = ["data.", kind, ".", name].concat();
+                        if self.decls.data.contains_key(&address["data.".len()..]) {
                             let (value, taken) = self.resource_reference(&address, attr(2));
                             (value, 2 + taken)
                         } else {
@@ -443,7 +444,7 @@ impl<'w> Scope<'w> {
                         (Value::unknown(Source::Runtime(kind.to_string())), 0)
                     }
                     (kind, Some(name), _) => {
-                        let address = format!("{kind}.{name}");
+                        let address = [kind, ".", name].concat();
                         if self.decls.resources.contains_key(&address) {
                             let (value, taken) = self.resource_reference(&address, attr(1));
                             (value, 1 + taken)

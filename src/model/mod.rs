@@ -168,7 +168,7 @@ impl<'w> Model<'w> {
                 decls
                     .data
                     .iter()
-                    .map(|(key, decl)| (format!("data.{key}"), decl, true)),
+                    .map(|(key, decl)| (["data.", key].concat(), decl, true)),
             );
         for (key, decl, is_data) in declared {
             let EvaluatedResource {
@@ -179,7 +179,8 @@ impl<'w> Model<'w> {
                 instances: std::sync::Arc::from([]),
             });
             let (kind, name) = key
-                .trim_start_matches("data.")
+                .strip_prefix("data.")
+                .unwrap_or(&key)
                 .split_once('.')
                 .unwrap_or_default();
             let instances = if kind == "sym_flow" && !is_data {
@@ -190,7 +191,7 @@ impl<'w> Model<'w> {
             let resource = Resource {
                 kind: kind.to_string(),
                 name: name.to_string(),
-                address: format!("{}{key}", scope.prefix),
+                address: [scope.prefix.as_str(), &key].concat(),
                 loc: decl.header_loc(),
                 expansion,
                 instances,

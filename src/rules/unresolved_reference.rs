@@ -320,11 +320,13 @@ impl Walker<'_> {
             ("module", [name, ..]) => {
                 (!d.modules.contains_key(*name)).then(|| format!("module.{name}"))
             }
-            ("data", [kind, name, ..]) => (!d.data.contains_key(&format!("{kind}.{name}")))
-                .then(|| format!("data.{kind}.{name}")),
+            ("data", [kind, name, ..]) => {
+                let address = ["data.", kind, ".", name].concat();
+                (!d.data.contains_key(&address["data.".len()..])).then_some(address)
+            }
             ("path" | "terraform" | "count" | "each" | "self", _) => None,
             (kind, [name, ..]) => {
-                let address = format!("{kind}.{name}");
+                let address = [kind, ".", name].concat();
                 (!d.resources.contains_key(&address)).then_some(address)
             }
             (name, []) => Some(name.to_string()),
