@@ -33,6 +33,8 @@ pub struct ModuleDir {
     pub secret_values: Vec<String>,
     /// The `symguard:ignore` comments of its files, read while their trees are at hand.
     pub suppressions: Vec<crate::suppress::Suppression>,
+    /// The paths of `files` and `tfvars` once the directory is released (see `release`).
+    pub released: Vec<PathBuf>,
 }
 
 impl ModuleDir {
@@ -54,17 +56,21 @@ impl ModuleDir {
         !self.unreadable && self.all_files().all(|f| f.body.is_ok())
     }
 
-    /// Frees the parse trees of a directory that has been checked: the trees are 25 times
-    /// the size of the source, so a large check holds only those of the directories being
-    /// checked. Sources, syntax errors and suppressions stay for the report; the bodies are
-    /// left empty, so a released directory is `Workspace::reload`ed before it is evaluated
-    /// again.
-    pub fn release_trees(&mut self) {
-        for file in self.files.iter_mut().chain(&mut self.tfvars) {
-            if let Ok(body) = &mut file.body {
-                *body = Body::default();
-            }
-        }
+    /// The Terraform and tfvars files read, released or not.
+    pub fn file_count(&self) -> usize {
+        self.files.len() + self.tfvars.len() + self.released.len()
+    }
+
+    /// Frees the files of a directory that has been checked, trees and sources: the trees
+    /// are 25 times the size of the source, and a large check that kept every source grew
+    /// by the size of the repository. A source a finding, a syntax error or a suppression
+    /// points at stays alive through its `Loc`; the paths stay, so a released directory is
+    /// `Workspace::reload`ed before it is evaluated again.
+    pub fn release(&mut self) {
+        let paths: Vec<PathBuf> = self.all_files().map(|f| f.source.path.clone()).collect();
+        self.released.extend(paths);
+        self.files = Vec::new();
+        self.tfvars = Vec::new();
     }
 }
 
@@ -359,7 +365,11 @@ impl Workspace {
     /// caller's evaluation needs the trees.
     pub fn reload(&mut self, index: usize) {
         let old = &self.modules[index];
-        let paths = old.all_files().map(|f| f.source.path.clone()).collect();
+        let paths = old
+            .all_files()
+            .map(|f| f.source.path.clone())
+            .chain(old.released.iter().cloned())
+            .collect();
         let repositories = Repositories::default();
         let (mut module, errors) = load_dir(old.dir.clone(), paths, old.scanned, &repositories);
         module.unreadable |= old.unreadable;
@@ -496,6 +506,7 @@ fn load_dir(
         sensitive_variables,
         secret_values,
         suppressions,
+        released: Vec::new(),
     };
     (module, unreadable)
 }

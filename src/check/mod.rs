@@ -130,7 +130,7 @@ fn workers() -> &'static rayon::ThreadPool {
 
 /// Checks the roots under the paths in two passes, so that memory stays bounded by the
 /// directories in flight rather than the whole tree: a directory that calls no local module
-/// is checked as a root as soon as it is parsed, and its trees freed; when a module call
+/// is checked as a root as soon as it is parsed, and its files freed; when a module call
 /// turns out to name it after all, that result is dropped and it is read again. The
 /// directories with local calls are checked once everything is loaded.
 fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
@@ -170,7 +170,7 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
             .into_iter()
             .next()
             .expect("the module just put in");
-        module.release_trees();
+        module.release();
         (module, Some(result))
     });
     // A directory checked (and released) as a root is reloaded when a call names it.
@@ -201,7 +201,7 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
     let files = workspace
         .modules
         .iter()
-        .map(|m| m.all_files().count())
+        .map(load::ModuleDir::file_count)
         .sum();
     let resources = results.iter().map(|(_, n)| n).sum();
     let findings: Vec<Finding> = results.into_iter().flat_map(|(f, _)| f).collect();
@@ -214,8 +214,8 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
         modules,
         unreadable,
     } = workspace;
-    // What is left (every source, the trees of directories with local calls) is freed by a
-    // worker while the report is written; the process may exit before it is done.
+    // What is left (the directories with local calls, and those no root reached) is freed
+    // by a worker while the report is written; the process may exit before it is done.
     workers().spawn(move || drop(modules));
     Ok(CheckReport {
         findings,

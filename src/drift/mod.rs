@@ -243,7 +243,7 @@ impl<'w> DriftInputs<'w> {
             files: workspace
                 .modules
                 .iter()
-                .map(|m| m.all_files().count())
+                .map(crate::load::ModuleDir::file_count)
                 .sum(),
             resources: self
                 .models
