@@ -9,14 +9,39 @@ use crate::source::Loc;
 /// IAM's wildcard match: `*` matches any run of characters (including `/`), `?` one
 /// character; nothing else is special. Matching is case-sensitive, as for IAM names.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    match_chars(pattern, text, |p, t| p == t)
+}
+
+/// `wildcard_match` ignoring ASCII case, as IAM compares actions (`sts:AssumeRole`).
+fn wildcard_match_ignoring_case(pattern: &str, text: &str) -> bool {
+    match_chars(pattern, text, |p, t| p.eq_ignore_ascii_case(&t))
+}
+
+/// Names and actions are ASCII nearly always: those are matched byte by byte, in place;
+/// anything else as characters.
+fn match_chars(pattern: &str, text: &str, same: impl Fn(char, char) -> bool) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        let (p, t) = (pattern.as_bytes(), text.as_bytes());
+        return match_wildcards(p, t, |p, t| same(char::from(p), char::from(t)), b'*', b'?');
+    }
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    match_wildcards(&p, &t, same, '*', '?')
+}
+
+fn match_wildcards<T: Copy + PartialEq>(
+    p: &[T],
+    t: &[T],
+    same: impl Fn(T, T) -> bool,
+    star: T,
+    one: T,
+) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut backtrack: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == one || same(p[pi], t[ti])) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == star {
             backtrack = Some((pi, ti));
             pi += 1;
         } else if let Some((star, matched)) = backtrack {
@@ -27,7 +52,7 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == star)
 }
 
 /// A role the members of a group may assume, with its session limit.
@@ -51,10 +76,9 @@ pub struct Statement {
 impl Statement {
     /// Whether one of the statement's actions (IAM wildcards, any case) covers `action`.
     pub fn allows_action(&self, action: &str) -> bool {
-        let action = action.to_ascii_lowercase();
         self.actions
             .iter()
-            .any(|a| wildcard_match(&a.to_ascii_lowercase(), &action))
+            .any(|a| wildcard_match_ignoring_case(a, action))
     }
 }
 
@@ -249,5 +273,20 @@ mod tests {
         assert!(wildcard_match("*-admin", "ops-admin"));
         assert!(!wildcard_match("*-admin", "ops-admins"));
         assert!(wildcard_match("[a]", "[a]"));
+        assert!(wildcard_match("/é/*", "/é/x"));
+        assert!(!wildcard_match("/é/?", "/é/xy"));
+        assert!(!wildcard_match("Admin", "admin"));
+    }
+
+    #[test]
+    fn actions_match_in_any_ascii_case() {
+        let statement = super::Statement {
+            allow: true,
+            actions: vec!["STS:Assume*".to_string(), "s3:Get?bject".to_string()],
+            resources: Vec::new(),
+        };
+        assert!(statement.allows_action("sts:AssumeRole"));
+        assert!(statement.allows_action("S3:GETOBJECT"));
+        assert!(!statement.allows_action("sts:TagSession"));
     }
 }
