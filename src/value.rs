@@ -311,6 +311,12 @@ impl Value {
         })
     }
 
+    /// The JSON text `to_json` would print, for `jsonencode`: written straight from the
+    /// value, without building the JSON tree first. `None` when something inside is unknown.
+    pub fn to_json_text(&self) -> Option<String> {
+        serde_json::to_string(&Json(self)).ok()
+    }
+
     pub fn from_json(json: &serde_json::Value, origin: &Option<Loc>) -> Value {
         let kind = match json {
             serde_json::Value::Null => Kind::Null,
@@ -360,6 +366,38 @@ pub fn format_number(n: f64) -> String {
     }
 }
 
+/// A known value as JSON, in the form `to_json` gives it; an unknown inside is an error.
+struct Json<'a>(&'a Value);
+
+impl serde::Serialize for Json<'_> {
+    fn serialize<S: serde::Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap, SerializeSeq};
+        match &self.0.kind {
+            Kind::Null => out.serialize_unit(),
+            Kind::Bool(b) => out.serialize_bool(*b),
+            // As `json_number`: whole numbers as integers; non-finite ones are written `null`.
+            Kind::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => out.serialize_i64(*n as i64),
+            Kind::Number(n) => out.serialize_f64(*n),
+            Kind::String(s) => out.serialize_str(s),
+            Kind::List(items) => {
+                let mut seq = out.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Json(item))?;
+                }
+                seq.end()
+            }
+            Kind::Object(map) | Kind::Resource { attrs: map, .. } => {
+                let mut entries = out.serialize_map(Some(map.len()))?;
+                for (key, value) in map {
+                    entries.serialize_entry(key, &Json(value))?;
+                }
+                entries.end()
+            }
+            Kind::Unknown(_) => Err(S::Error::custom("an unknown value")),
+        }
+    }
+}
+
 fn json_number(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         serde_json::Value::from(n as i64)
@@ -385,5 +423,58 @@ impl fmt::Display for Unknown {
             write!(f, ".{step}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Kind, Names, Source, Value};
+
+    fn number(n: f64) -> Value {
+        Value::new(Kind::Number(n), None)
+    }
+
+    #[test]
+    fn json_text_is_what_the_json_tree_prints() {
+        let object = Names::from_iter([
+            ("b".to_string(), number(1.0)),
+            ("a".to_string(), Value::string("x\"\n\u{e9}", None)),
+            ("c".to_string(), Value::null()),
+        ]);
+        let values = [
+            Value::new(Kind::Object(object.clone()), None),
+            Value::new(
+                Kind::List(vec![
+                    number(0.5),
+                    number(-0.0),
+                    number(1e15),
+                    number(1e300),
+                    number(f64::NAN),
+                    number(f64::INFINITY),
+                    Value::new(Kind::Bool(true), None),
+                    Value::new(Kind::List(Vec::new()), None),
+                ]),
+                None,
+            ),
+            Value::new(
+                Kind::Resource {
+                    address: "aws_iam_group.g".into(),
+                    attrs: object,
+                },
+                None,
+            ),
+        ];
+        for value in values {
+            let tree = value.to_json().expect("known").to_string();
+            assert_eq!(value.to_json_text().as_deref(), Some(tree.as_str()));
+        }
+        let with_unknown = Value::new(
+            Kind::List(vec![
+                number(1.0),
+                Value::unknown(Source::Runtime("self".into())),
+            ]),
+            None,
+        );
+        assert_eq!(with_unknown.to_json_text(), None);
     }
 }

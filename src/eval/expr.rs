@@ -21,7 +21,10 @@ impl Scope<'_> {
         cx: &Cx,
         resource: Option<(&str, bool)>,
     ) -> Body {
-        let mut out = Body::default();
+        let mut out = Body {
+            attrs: Names::with_capacity_and_hasher(body.attributes().count(), Default::default()),
+            ..Body::default()
+        };
         for attr in body.attributes() {
             let key = attr.key.as_str();
             if resource.is_some() && provider::is_meta_argument(key) {

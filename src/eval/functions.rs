@@ -171,10 +171,10 @@ pub fn call(
 /// The JSON text of a known value, which keeps the value it encodes; the structure of one
 /// with unknowns inside.
 fn jsonencode(v: Value, origin: Option<Loc>) -> Value {
-    match v.to_json() {
+    match v.to_json_text() {
         Some(json) => Value {
             encoded: Some(Arc::new(v)),
-            ..Value::new(Kind::String(json.to_string()), origin)
+            ..Value::new(Kind::String(json), origin)
         },
         None => Value::unknown(Source::Encoded(Box::new(v))),
     }
