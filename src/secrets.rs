@@ -21,16 +21,21 @@ const MASK: &str = "(sensitive)";
 const MIN_SCRUBBED_LEN: usize = 4;
 
 pub fn is_secret_name(name: &str) -> bool {
-    // Asked of every attribute of every file: compared in place, ignoring ASCII case, which
-    // is what lowercasing a copy and searching it did, without the copy.
-    const WORDS: [&[u8]; 5] = [b"secret", b"token", b"password", b"key_id", b"private_key"];
+    // Asked of every attribute and object key of every file: compared in place, ignoring
+    // ASCII case, and only where a word's first letter stands (which tells the word).
     let name = name.as_bytes();
     (0..name.len()).any(|start| {
-        WORDS.iter().any(|word| {
-            name[start..]
-                .get(..word.len())
-                .is_some_and(|window| window.eq_ignore_ascii_case(word))
-        })
+        let rest = &name[start..];
+        let word: &[u8] = match rest[0].to_ascii_lowercase() {
+            b's' => b"secret",
+            b't' => b"token",
+            b'k' => b"key_id",
+            b'p' if rest.get(1).is_some_and(|b| b.eq_ignore_ascii_case(&b'a')) => b"password",
+            b'p' => b"private_key",
+            _ => return false,
+        };
+        rest.get(..word.len())
+            .is_some_and(|window| window.eq_ignore_ascii_case(word))
     })
 }
 
@@ -230,7 +235,17 @@ mod tests {
         ] {
             assert!(is_secret_name(name), "{name} names a secret");
         }
-        for name in ["name", "tok", "keyid", "passwor", "", "éToke"] {
+        for name in [
+            "name",
+            "tok",
+            "keyid",
+            "passwor",
+            "",
+            "éToke",
+            "p",
+            "pa",
+            "privatekey",
+        ] {
             assert!(!is_secret_name(name), "{name} names no secret");
         }
     }

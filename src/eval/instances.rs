@@ -128,9 +128,9 @@ impl<'w> Scope<'w> {
             expansion,
             instances,
         });
-        self.children
-            .borrow_mut()
-            .insert(name.to_string(), Slot::Done(Rc::clone(&instances)));
+        if let Some(slot) = self.children.borrow_mut().get_mut(name) {
+            *slot = Slot::Done(Rc::clone(&instances));
+        }
         self.leave();
         Some(instances)
     }

@@ -111,6 +111,7 @@ impl<'w> Scope<'w> {
                 .entry(index)
                 .or_insert_with(|| Arc::new(Decls::collect(module))),
         );
+        let resources = decls.resources.len() + decls.data.len();
         let mut scope = Scope {
             workspace,
             module,
@@ -121,7 +122,11 @@ impl<'w> Scope<'w> {
             path_module,
             stack,
             locals: RefCell::default(),
-            resources: RefCell::default(),
+            // Every resource is evaluated, whether referenced or collected for the model.
+            resources: RefCell::new(HashMap::with_capacity_and_hasher(
+                resources,
+                Default::default(),
+            )),
             children: RefCell::default(),
             shared,
             cycles: RefCell::default(),
@@ -263,9 +268,9 @@ impl<'w> Scope<'w> {
             expansion,
             instances: instances.into(),
         };
-        self.resources
-            .borrow_mut()
-            .insert(address.to_string(), Slot::Done(evaluated.clone()));
+        if let Some(slot) = self.resources.borrow_mut().get_mut(address) {
+            *slot = Slot::Done(evaluated.clone());
+        }
         self.leave();
         Some(evaluated)
     }
@@ -382,9 +387,9 @@ impl<'w> Scope<'w> {
             .borrow_mut()
             .insert(name.to_string(), Slot::InProgress);
         let value = self.eval_root(&attr.value, file);
-        self.locals
-            .borrow_mut()
-            .insert(name.to_string(), Slot::Done(value.clone()));
+        if let Some(slot) = self.locals.borrow_mut().get_mut(name) {
+            *slot = Slot::Done(value.clone());
+        }
         self.leave();
         value
     }
