@@ -1,6 +1,5 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use std::collections::HashMap;
 
 pub const RULE: Rule = Rule {
     name: "duplicate-name",
@@ -13,7 +12,7 @@ pub const RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     // Sym names are unique per resource type and, where there is one, per `type` setting:
     // a `slack` and a `permission_context` integration may share a name.
-    let mut first = HashMap::new();
+    let mut first = foldhash::HashMap::default();
     for resource in cx
         .model
         .resources
@@ -31,14 +30,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             if type_ == Some(None) {
                 continue;
             }
-            let key = (
-                resource.kind.clone(),
-                type_.flatten().map(str::to_string),
-                name.to_string(),
-            );
+            let key = (resource.kind.as_str(), type_.flatten(), name);
             match first.get(&key) {
                 None => {
-                    first.insert(key, (instance.address.clone(), name_attr.expr_loc.clone()));
+                    first.insert(key, (&instance.address, &name_attr.expr_loc));
                 }
                 Some((other, other_loc)) => out.push(
                     cx.finding(
@@ -48,7 +43,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     )
                     .label("duplicate name")
                     .resource(&instance.address)
-                    .related(other_loc.clone(), format!("`{other}` uses `{name}` here"))
+                    .related((*other_loc).clone(), format!("`{other}` uses `{name}` here"))
                     .help("give each Sym resource of a type its own name; Sym identifies them by name"),
                 ),
             }

@@ -1,7 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::TargetRef;
-use std::collections::HashSet;
 
 pub const RULE: Rule = Rule {
     name: "orphan-target",
@@ -17,7 +16,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     if !model.is_complete() || model.has_unexpanded("sym_strategy") {
         return;
     }
-    let mut listed = HashSet::new();
+    let mut listed = foldhash::HashSet::default();
     for (_, strategy) in model.instances("sym_strategy") {
         for target in model.strategy_targets(strategy) {
             match target {
