@@ -66,6 +66,7 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, decls: &Decls, out: &mut
             decls,
             file: &file.source,
             bound: Vec::new(),
+            address: String::new(),
             found: Vec::new(),
         };
         for block in body.blocks() {
@@ -75,14 +76,13 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, decls: &Decls, out: &mut
                 "moved" | "removed" | "import" | "terraform" => continue,
                 _ => {}
             }
-            let mut bound = Vec::new();
+            walker.bound.clear();
             if block.body.has_attribute("count") {
-                bound.push("count".to_string());
+                walker.bound.push("count");
             }
             if block.body.has_attribute("for_each") {
-                bound.push("each".to_string());
+                walker.bound.push("each");
             }
-            walker.bound = bound;
             if block.ident.as_str() == "variable" {
                 // `type` is a type constraint (`map(string)`), not an expression.
                 for attr in block.body.attributes().filter(|a| a.key.as_str() != "type") {
@@ -155,19 +155,21 @@ struct Walker<'a> {
     decls: &'a Decls<'a>,
     file: &'a Arc<SourceFile>,
     /// Names bound here: `count`, `each`, `for` variables and `dynamic` iterators.
-    bound: Vec<String>,
+    bound: Vec<&'a str>,
+    /// `kind.name` of the resource reference being looked up, written in place.
+    address: String,
     found: Vec<(Loc, String)>,
 }
 
-impl Walker<'_> {
-    fn body(&mut self, body: &Body) {
+impl<'a> Walker<'a> {
+    fn body(&mut self, body: &'a Body) {
         for attr in body.attributes() {
             self.expr(&attr.value);
         }
         self.blocks(body);
     }
 
-    fn blocks(&mut self, body: &Body) {
+    fn blocks(&mut self, body: &'a Body) {
         for block in body.blocks() {
             match block.ident.as_str() {
                 // `ignore_changes` lists attribute names, not references.
@@ -181,7 +183,7 @@ impl Walker<'_> {
                     }
                 }
                 "provisioner" | "connection" => {
-                    self.bound.push("self".to_string());
+                    self.bound.push("self");
                     self.body(&block.body);
                     self.bound.pop();
                 }
@@ -189,12 +191,12 @@ impl Walker<'_> {
                     let iterator = block
                         .body
                         .get_attribute("iterator")
-                        .and_then(|a| a.value.as_variable().map(|v| v.as_str().to_string()))
-                        .or_else(|| block.labels.first().map(|l| l.as_str().to_string()));
+                        .and_then(|a| a.value.as_variable().map(|v| v.as_str()))
+                        .or_else(|| block.labels.first().map(|l| l.as_str()));
                     if let Some(for_each) = block.body.get_attribute("for_each") {
                         self.expr(&for_each.value);
                     }
-                    self.bound.extend(iterator.clone());
+                    self.bound.extend(iterator);
                     for content in block.body.blocks() {
                         self.body(&content.body);
                     }
@@ -207,7 +209,7 @@ impl Walker<'_> {
         }
     }
 
-    fn template(&mut self, template: &Template) {
+    fn template(&mut self, template: &'a Template) {
         for element in template.iter() {
             match element {
                 Element::Literal(_) => {}
@@ -224,9 +226,8 @@ impl Walker<'_> {
                         let f = &d.for_expr;
                         self.expr(&f.collection_expr);
                         let before = self.bound.len();
-                        self.bound.push(f.value_var.as_str().to_string());
-                        self.bound
-                            .extend(f.key_var.as_ref().map(|k| k.as_str().to_string()));
+                        self.bound.push(f.value_var.as_str());
+                        self.bound.extend(f.key_var.as_ref().map(|k| k.as_str()));
                         self.template(&f.template);
                         self.bound.truncate(before);
                     }
@@ -235,7 +236,7 @@ impl Walker<'_> {
         }
     }
 
-    fn expr(&mut self, expr: &Expression) {
+    fn expr(&mut self, expr: &'a Expression) {
         match expr {
             Expression::Array(items) => items.iter().for_each(|e| self.expr(e)),
             Expression::Object(object) => {
@@ -252,7 +253,7 @@ impl Walker<'_> {
             Expression::StringTemplate(t) => self.template(t),
             Expression::HeredocTemplate(h) => self.template(&h.template),
             Expression::Parenthesis(p) => self.expr(p.inner()),
-            Expression::Variable(v) => self.name(v.as_str(), &[], expr.span()),
+            Expression::Variable(v) => self.name(v.as_str(), [None, None], expr.span()),
             Expression::Conditional(c) => {
                 self.expr(&c.cond_expr);
                 self.expr(&c.true_expr);
@@ -260,16 +261,13 @@ impl Walker<'_> {
             }
             Expression::FuncCall(call) => call.args.iter().for_each(|e| self.expr(e)),
             Expression::Traversal(t) => {
-                let attrs: Vec<&str> = t
-                    .operators
-                    .iter()
-                    .map_while(|op| match op.value() {
-                        TraversalOperator::GetAttr(ident) => Some(ident.as_str()),
-                        _ => None,
-                    })
-                    .collect();
+                let mut names = t.operators.iter().map_while(|op| match op.value() {
+                    TraversalOperator::GetAttr(ident) => Some(ident.as_str()),
+                    _ => None,
+                });
+                let attrs = [names.next(), names.next()];
                 match &t.expr {
-                    Expression::Variable(v) => self.name(v.as_str(), &attrs, t.span()),
+                    Expression::Variable(v) => self.name(v.as_str(), attrs, t.span()),
                     other => self.expr(other),
                 }
                 for op in &t.operators {
@@ -286,9 +284,9 @@ impl Walker<'_> {
             Expression::ForExpr(f) => {
                 self.expr(&f.intro.collection_expr);
                 let before = self.bound.len();
-                self.bound.push(f.intro.value_var.as_str().to_string());
+                self.bound.push(f.intro.value_var.as_str());
                 self.bound
-                    .extend(f.intro.key_var.as_ref().map(|k| k.as_str().to_string()));
+                    .extend(f.intro.key_var.as_ref().map(|k| k.as_str()));
                 if let Some(k) = &f.key_expr {
                     self.expr(k);
                 }
@@ -305,35 +303,45 @@ impl Walker<'_> {
         }
     }
 
-    fn name(&mut self, root: &str, attrs: &[&str], span: Option<std::ops::Range<usize>>) {
-        if self.bound.iter().any(|b| b == root) {
+    /// `attrs`: the first two attribute names after the root, as far as there are any.
+    fn name(&mut self, root: &str, attrs: [Option<&str>; 2], span: Option<std::ops::Range<usize>>) {
+        if self.bound.contains(&root) {
             return;
         }
         let d = self.decls;
         let missing = match (root, attrs) {
-            ("var", [name, ..]) => {
-                (!d.variables.contains_key(*name)).then(|| format!("var.{name}"))
+            ("var", [Some(name), _]) => {
+                (!d.variables.contains_key(name)).then(|| format!("var.{name}"))
             }
-            ("local", [name, ..]) => {
-                (!d.locals.contains_key(*name)).then(|| format!("local.{name}"))
+            ("local", [Some(name), _]) => {
+                (!d.locals.contains_key(name)).then(|| format!("local.{name}"))
             }
-            ("module", [name, ..]) => {
-                (!d.modules.contains_key(*name)).then(|| format!("module.{name}"))
+            ("module", [Some(name), _]) => {
+                (!d.modules.contains_key(name)).then(|| format!("module.{name}"))
             }
-            ("data", [kind, name, ..]) => {
-                let address = ["data.", kind, ".", name].concat();
-                (!d.data.contains_key(&address["data.".len()..])).then_some(address)
+            ("data", [Some(kind), Some(name)]) => {
+                let address = self.address_of(kind, name);
+                (!d.data.contains_key(address)).then(|| format!("data.{address}"))
             }
             ("path" | "terraform" | "count" | "each" | "self", _) => None,
-            (kind, [name, ..]) => {
-                let address = [kind, ".", name].concat();
-                (!d.resources.contains_key(&address)).then_some(address)
+            (kind, [Some(name), _]) => {
+                let address = self.address_of(kind, name);
+                (!d.resources.contains_key(address)).then(|| address.to_string())
             }
-            (name, []) => Some(name.to_string()),
+            (name, [None, _]) => Some(name.to_string()),
         };
         if let Some(reference) = missing {
             self.found.push((Loc::of(self.file, span), reference));
         }
+    }
+
+    /// `kind.name`, written into the walker's buffer rather than into a new string each time.
+    fn address_of(&mut self, kind: &str, name: &str) -> &str {
+        self.address.clear();
+        self.address.push_str(kind);
+        self.address.push('.');
+        self.address.push_str(name);
+        &self.address
     }
 }
 
