@@ -292,27 +292,14 @@ impl Value {
         })
     }
 
-    /// Converts to JSON, for `jsonencode` and for reading policy documents.
+    /// Converts to JSON, for reading policy documents and for policy input; `None` when
+    /// something inside is unknown.
     pub fn to_json(&self) -> Option<serde_json::Value> {
-        Some(match &self.kind {
-            Kind::Null => serde_json::Value::Null,
-            Kind::Bool(b) => serde_json::Value::Bool(*b),
-            Kind::Number(n) => json_number(*n),
-            Kind::String(s) => serde_json::Value::String(s.clone()),
-            Kind::List(items) => {
-                serde_json::Value::Array(items.iter().map(Value::to_json).collect::<Option<_>>()?)
-            }
-            Kind::Object(map) | Kind::Resource { attrs: map, .. } => serde_json::Value::Object(
-                map.iter()
-                    .map(|(k, v)| Some((k.clone(), v.to_json()?)))
-                    .collect::<Option<_>>()?,
-            ),
-            Kind::Unknown(_) => return None,
-        })
+        serde_json::to_value(Json(self)).ok()
     }
 
-    /// The JSON text `to_json` would print, for `jsonencode`: written straight from the
-    /// value, without building the JSON tree first. `None` when something inside is unknown.
+    /// The JSON text of the value, for `jsonencode`: written straight from the value, not
+    /// through `to_json`'s tree. `None` when something inside is unknown.
     pub fn to_json_text(&self) -> Option<String> {
         serde_json::to_string(&Json(self)).ok()
     }
@@ -366,7 +353,8 @@ pub fn format_number(n: f64) -> String {
     }
 }
 
-/// A known value as JSON, in the form `to_json` gives it; an unknown inside is an error.
+/// A known value as JSON (an unknown inside is an error): whole numbers as integers,
+/// other numbers as floats, and non-finite ones `null`, as Terraform's `jsonencode`.
 struct Json<'a>(&'a Value);
 
 impl serde::Serialize for Json<'_> {
@@ -375,7 +363,6 @@ impl serde::Serialize for Json<'_> {
         match &self.0.kind {
             Kind::Null => out.serialize_unit(),
             Kind::Bool(b) => out.serialize_bool(*b),
-            // As `json_number`: whole numbers as integers; non-finite ones are written `null`.
             Kind::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => out.serialize_i64(*n as i64),
             Kind::Number(n) => out.serialize_f64(*n),
             Kind::String(s) => out.serialize_str(s),
@@ -395,14 +382,6 @@ impl serde::Serialize for Json<'_> {
             }
             Kind::Unknown(_) => Err(S::Error::custom("an unknown value")),
         }
-    }
-}
-
-fn json_number(n: f64) -> serde_json::Value {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        serde_json::Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
     }
 }
 
@@ -435,38 +414,42 @@ mod tests {
     }
 
     #[test]
-    fn json_text_is_what_the_json_tree_prints() {
+    fn json_text_and_tree_are_jsonencode() {
         let object = Names::from_iter([
             ("b".to_string(), number(1.0)),
             ("a".to_string(), Value::string("x\"\n\u{e9}", None)),
             ("c".to_string(), Value::null()),
         ]);
-        let values = [
-            Value::new(Kind::Object(object.clone()), None),
-            Value::new(
-                Kind::List(vec![
-                    number(0.5),
-                    number(-0.0),
-                    number(1e15),
-                    number(1e300),
-                    number(f64::NAN),
-                    number(f64::INFINITY),
-                    Value::new(Kind::Bool(true), None),
-                    Value::new(Kind::List(Vec::new()), None),
-                ]),
-                None,
-            ),
-            Value::new(
-                Kind::Resource {
-                    address: "aws_iam_group.g".into(),
-                    attrs: object,
-                },
-                None,
-            ),
-        ];
-        for value in values {
-            let tree = value.to_json().expect("known").to_string();
-            assert_eq!(value.to_json_text().as_deref(), Some(tree.as_str()));
+        let list = Value::new(
+            Kind::List(vec![
+                number(0.5),
+                number(-0.0),
+                number(1e15),
+                number(f64::NAN),
+                number(f64::INFINITY),
+                Value::new(Kind::Bool(true), None),
+                Value::new(Kind::List(Vec::new()), None),
+            ]),
+            None,
+        );
+        let resource = Value::new(
+            Kind::Resource {
+                address: "aws_iam_group.g".into(),
+                attrs: object.clone(),
+            },
+            None,
+        );
+        let object_text = "{\"b\":1,\"a\":\"x\\\"\\n\u{e9}\",\"c\":null}";
+        for (value, text) in [
+            (Value::new(Kind::Object(object), None), object_text),
+            (list, "[0.5,0,1000000000000000.0,null,null,true,[]]"),
+            (resource, object_text),
+        ] {
+            assert_eq!(value.to_json_text().as_deref(), Some(text));
+            assert_eq!(
+                value.to_json().map(|json| json.to_string()).as_deref(),
+                Some(text)
+            );
         }
         let with_unknown = Value::new(
             Kind::List(vec![
@@ -476,5 +459,6 @@ mod tests {
             None,
         );
         assert_eq!(with_unknown.to_json_text(), None);
+        assert!(with_unknown.to_json().is_none());
     }
 }
