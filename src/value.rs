@@ -33,11 +33,13 @@ pub enum Kind {
     Number(f64),
     String(String),
     List(Vec<Value>),
-    Object(Names<Value>),
+    /// Boxed, as are a resource's attributes: a map is 64 bytes inline, and every value,
+    /// strings and numbers included, would carry that size through each move.
+    Object(Box<Names<Value>>),
     /// A resource instance: its declared attributes; anything else is computed at apply time.
     Resource {
         address: Arc<str>,
-        attrs: Names<Value>,
+        attrs: Box<Names<Value>>,
     },
     Unknown(Unknown),
 }
@@ -316,7 +318,8 @@ impl Value {
             serde_json::Value::Object(map) => Kind::Object(
                 map.iter()
                     .map(|(k, v)| (k.clone(), Value::from_json(v, origin)))
-                    .collect(),
+                    .collect::<Names<_>>()
+                    .into(),
             ),
         };
         Value::new(kind, origin.clone())
@@ -375,7 +378,7 @@ impl serde::Serialize for Json<'_> {
             }
             Kind::Object(map) | Kind::Resource { attrs: map, .. } => {
                 let mut entries = out.serialize_map(Some(map.len()))?;
-                for (key, value) in map {
+                for (key, value) in map.iter() {
                     entries.serialize_entry(key, &Json(value))?;
                 }
                 entries.end()

@@ -84,10 +84,10 @@ impl Scope<'_> {
         };
         for (key, value) in entries {
             let item = Value::new(
-                Kind::Object(Names::from_iter([
-                    ("key".to_string(), key),
-                    ("value".to_string(), value),
-                ])),
+                Kind::Object(
+                    Names::from_iter([("key".to_string(), key), ("value".to_string(), value)])
+                        .into(),
+                ),
                 None,
             );
             out.blocks.push(NestedBlock {
@@ -129,7 +129,7 @@ impl Scope<'_> {
                     let expr = value.expr();
                     map.insert(key, self.eval(expr, cx)?.at(cx.loc(expr.span())));
                 }
-                Kind::Object(map)
+                Kind::Object(map.into())
             }
             Expression::StringTemplate(t) => return self.template(t, cx, origin),
             Expression::HeredocTemplate(h) => return self.template(&h.template, cx, origin),
@@ -334,7 +334,7 @@ impl Scope<'_> {
             None => Value::new(Kind::List(list), origin),
             Some(_) => Value {
                 key_origins: Some(std::sync::Arc::new(key_origins)),
-                ..Value::new(Kind::Object(map), origin)
+                ..Value::new(Kind::Object(map.into()), origin)
             },
         })
     }

@@ -66,12 +66,12 @@ pub fn call(
             for m in maps.iter().filter(|m| !m.is_null()) {
                 out.extend(m.as_map().ok_or("merge takes maps")?.clone());
             }
-            Kind::Object(out)
+            Kind::Object(out.into())
         }
         ("flatten", [l]) => Kind::List(flatten(list_arg(l)?)),
         ("distinct" | "toset", [l]) => Kind::List(distinct(list_arg(l)?)),
         ("tolist", [l]) => Kind::List(list_arg(l)?.to_vec()),
-        ("tomap", [m]) => Kind::Object(m.as_map().ok_or("tomap takes a map")?.clone()),
+        ("tomap", [m]) => Kind::Object(m.as_map().ok_or("tomap takes a map")?.clone().into()),
         ("tostring", [v]) => {
             Kind::String(v.to_template_string().ok_or("tostring takes a primitive")?)
         }
@@ -113,7 +113,8 @@ pub fn call(
                 .iter()
                 .zip(list_arg(v)?)
                 .map(|(k, v)| Ok((str_arg(k)?.to_string(), v.clone())))
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<Names<_>, String>>()?
+                .into(),
         ),
         ("coalesce", vs) => {
             return vs

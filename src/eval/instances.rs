@@ -38,7 +38,7 @@ impl<'w> Scope<'w> {
                 .map(|i| {
                     let index = Value::new(Kind::Number(i as f64), None);
                     let count = Value::new(
-                        Kind::Object(Names::from_iter([("index".to_string(), index)])),
+                        Kind::Object(Names::from_iter([("index".to_string(), index)]).into()),
                         None,
                     );
                     make(format!("{address}[{i}]"), &cx.bind("count", count))
@@ -59,10 +59,13 @@ impl<'w> Scope<'w> {
                         ..Value::string(key.clone(), None)
                     };
                     let each = Value::new(
-                        Kind::Object(Names::from_iter([
-                            ("key".to_string(), key_value),
-                            ("value".to_string(), value),
-                        ])),
+                        Kind::Object(
+                            Names::from_iter([
+                                ("key".to_string(), key_value),
+                                ("value".to_string(), value),
+                            ])
+                            .into(),
+                        ),
                         None,
                     );
                     make(format!("{address}[{key:?}]"), &cx.bind("each", each))
@@ -152,7 +155,8 @@ impl<'w> Scope<'w> {
                         let attr = decl.block.body.get_attribute("value")?;
                         Some((name.clone(), child.eval_root(&attr.value, decl.file)))
                     })
-                    .collect();
+                    .collect::<Names<_>>()
+                    .into();
                 (
                     child.prefix.trim_end_matches('.'),
                     Value::new(Kind::Object(outputs), None),
@@ -177,7 +181,8 @@ pub(super) fn collect_instances<'a>(
             Kind::Object(
                 instances
                     .map(|(address, v)| (instance_key(address), v))
-                    .collect(),
+                    .collect::<Names<_>>()
+                    .into(),
             ),
             None,
         ),

@@ -74,7 +74,7 @@ impl Body {
     fn value_of(&self, name: &str) -> Option<Value> {
         let mut blocks = self
             .blocks(name)
-            .map(|b| Value::new(Kind::Object(b.body.to_value()), None))
+            .map(|b| Value::new(Kind::Object(b.body.to_value().into()), None))
             .peekable();
         let mut value = match self.attrs.get(name) {
             Some(attr) => attr.value.clone(),
@@ -98,7 +98,7 @@ impl Body {
                 .entry(block.kind.clone())
                 .or_insert_with(|| Value::new(Kind::List(Vec::new()), None));
             if let Kind::List(items) = &mut entry.kind {
-                items.push(Value::new(Kind::Object(block.body.to_value()), None));
+                items.push(Value::new(Kind::Object(block.body.to_value().into()), None));
             }
         }
         map

@@ -307,7 +307,7 @@ impl<'w> Scope<'w> {
             Value::new(
                 Kind::Resource {
                     address: Arc::from(i.address.as_str()),
-                    attrs,
+                    attrs: attrs.into(),
                 },
                 None,
             )

@@ -28,7 +28,7 @@ pub fn read_v1_params(flow: &mut Body) {
     };
     match &params.value.kind {
         Kind::Object(entries) => {
-            for (key, value) in entries {
+            for (key, value) in entries.iter() {
                 let attr = entry_attr(value, &params.expr_loc);
                 if key == "prompt_fields_json" {
                     match prompt_fields(&attr) {
