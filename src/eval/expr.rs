@@ -32,14 +32,14 @@ impl Scope<'_> {
             }
             let value = self
                 .eval(&attr.value, cx)
-                .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)))
-                .at(cx.loc(attr.value.span()));
+                .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)));
+            let span = attr.value.span();
             out.attrs.insert(
                 key.to_string(),
                 Attr {
-                    value,
+                    value: cx.at(value, span.clone()),
                     loc: Loc::of(cx.file, attr.span()),
-                    expr_loc: Loc::of(cx.file, attr.value.span()),
+                    expr_loc: Loc::of(cx.file, span),
                 },
             );
         }
@@ -99,7 +99,9 @@ impl Scope<'_> {
     }
 
     pub(super) fn eval(&self, expr: &Expression, cx: &Cx) -> Eval {
-        let origin = cx.loc(expr.span());
+        // Made where it is used: references, parentheses and conditionals take their
+        // value's own origin.
+        let origin = || cx.loc(expr.span());
         let kind = match expr {
             Expression::Null(_) => Kind::Null,
             Expression::Bool(b) => Kind::Bool(*b.value()),
@@ -108,7 +110,7 @@ impl Scope<'_> {
             Expression::Array(items) => Kind::List(
                 items
                     .iter()
-                    .map(|e| Ok(self.eval(e, cx)?.at(cx.loc(e.span()))))
+                    .map(|e| Ok(cx.at(self.eval(e, cx)?, e.span())))
                     .collect::<Result<_, String>>()?,
             ),
             Expression::Object(object) => {
@@ -127,12 +129,12 @@ impl Scope<'_> {
                         }
                     };
                     let expr = value.expr();
-                    map.insert(key, self.eval(expr, cx)?.at(cx.loc(expr.span())));
+                    map.insert(key, cx.at(self.eval(expr, cx)?, expr.span()));
                 }
                 Kind::Object(map.into())
             }
-            Expression::StringTemplate(t) => return self.template(t, cx, origin),
-            Expression::HeredocTemplate(h) => return self.template(&h.template, cx, origin),
+            Expression::StringTemplate(t) => return self.template(t, cx, origin()),
+            Expression::HeredocTemplate(h) => return self.template(&h.template, cx, origin()),
             Expression::Parenthesis(p) => return self.eval(p.inner(), cx),
             Expression::Variable(v) => return self.variable(v.as_str(), cx),
             Expression::Conditional(c) => {
@@ -145,16 +147,16 @@ impl Scope<'_> {
                     Some(false) => &c.false_expr,
                     None => return Err("a condition must be true or false".into()),
                 };
-                return Ok(self.eval(branch, cx)?.at(cx.loc(branch.span())));
+                return Ok(cx.at(self.eval(branch, cx)?, branch.span()));
             }
             Expression::FuncCall(call) => {
                 let name = call.name.name.as_str();
                 if matches!(name, "try" | "can") {
-                    return Ok(self.try_or_can(name, call.args.iter(), cx, origin));
+                    return Ok(self.try_or_can(name, call.args.iter(), cx, origin()));
                 }
                 let mut args = Vec::with_capacity(call.args.len());
                 for (i, arg) in call.args.iter().enumerate() {
-                    let value = self.eval(arg, cx)?.at(cx.loc(arg.span()));
+                    let value = cx.at(self.eval(arg, cx)?, arg.span());
                     if i + 1 == call.args.len() && call.args.expand_final() {
                         match &value.kind {
                             Kind::List(items) => args.extend(items.iter().cloned()),
@@ -164,7 +166,7 @@ impl Scope<'_> {
                         args.push(value);
                     }
                 }
-                return functions::call(name, args, self.root, origin);
+                return functions::call(name, args, self.root, origin());
             }
             Expression::Traversal(t) => return self.traversal(&t.expr, &t.operators, cx),
             Expression::UnaryOp(op) => {
@@ -182,11 +184,11 @@ impl Scope<'_> {
             Expression::BinaryOp(op) => {
                 let lhs = self.eval(&op.lhs_expr, cx)?;
                 let rhs = self.eval(&op.rhs_expr, cx)?;
-                return binary(*op.operator.value(), lhs, rhs).map(|v| v.at(origin));
+                return binary(*op.operator.value(), lhs, rhs).map(|v| cx.at(v, expr.span()));
             }
             Expression::ForExpr(f) => return self.for_expr(f, cx),
         };
-        Ok(Value::new(kind, origin))
+        Ok(Value::new(kind, origin()))
     }
 
     /// `try` returns its first argument that evaluates without error; `can` tells whether

@@ -198,4 +198,9 @@ impl<'a> Cx<'a> {
     pub(super) fn loc(&self, span: Option<std::ops::Range<usize>>) -> Option<Loc> {
         Some(Loc::of(self.file, span))
     }
+
+    /// `value` as used by the expression at `span` of this file (see `Value::at_span`).
+    pub(super) fn at(&self, value: Value, span: Option<std::ops::Range<usize>>) -> Value {
+        value.at_span(self.file, span.unwrap_or(0..0))
+    }
 }

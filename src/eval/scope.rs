@@ -234,9 +234,10 @@ impl<'w> Scope<'w> {
     /// Evaluates an expression outside any iteration; errors become unknown values.
     pub fn eval_root(&self, expr: &Expression, file: &Arc<SourceFile>) -> Value {
         let cx = Cx::new(file);
-        self.eval(expr, &cx)
-            .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)))
-            .at(cx.loc(expr.span()))
+        let value = self
+            .eval(expr, &cx)
+            .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)));
+        cx.at(value, expr.span())
     }
 
     /// Evaluates a resource (or data source, with `data.` prefix) into its instances.
