@@ -145,36 +145,51 @@ impl<'m> Model<'m> {
     /// Policy documents attached to a group: inline `aws_iam_group_policy` and
     /// `aws_iam_group_policy_attachment` of an `aws_iam_policy` declared here.
     fn group_policies(&self, group: &str) -> Vec<(&Attr, Vec<Statement>)> {
-        let names_group = |i: &Instance, attr: &str| {
-            i.body.attr(attr).and_then(|a| a.value.as_str()) == Some(group)
-        };
-        let mut out = Vec::new();
-        for (_, inline) in self
-            .instances("aws_iam_group_policy")
-            .filter(|(_, i)| names_group(i, "group"))
-        {
-            if let Some(attr) = inline.body.attr("policy") {
-                out.push((attr, self.statements(&attr.value)));
+        let index = self
+            .group_policy_index
+            .get_or_init(|| self.index_group_policies());
+        index
+            .get(group)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|&position| self.instance_at(position).1.body.attr("policy"))
+            .map(|attr| (attr, self.statements(&attr.value)))
+            .collect()
+    }
+
+    /// For each group name, the instances whose `policy` it gets, as positions (see
+    /// `Model::instance_position`): its inline policies, then the `aws_iam_policy` attached
+    /// to it, each in declaration order.
+    fn index_group_policies(&self) -> GroupPolicyIndex {
+        let mut index = GroupPolicyIndex::default();
+        for (r, resource) in self.resources.iter().enumerate() {
+            if resource.kind != "aws_iam_group_policy" {
+                continue;
+            }
+            for (i, inline) in resource.instances.iter().enumerate() {
+                if let Some(group) = group_of(inline) {
+                    index
+                        .entry(group.to_string())
+                        .or_default()
+                        .push((false, r, i));
+                }
             }
         }
-        for (_, attachment) in self
-            .instances("aws_iam_group_policy_attachment")
-            .filter(|(_, i)| names_group(i, "group"))
-        {
-            let Some(arn) = attachment.body.attr("policy_arn") else {
+        for (_, attachment) in self.instances("aws_iam_group_policy_attachment") {
+            let Some(group) = group_of(attachment) else {
                 continue;
             };
-            let Some((_, policy)) = self
-                .referenced(&arn.value)
-                .filter(|(r, _)| r.kind == "aws_iam_policy")
-            else {
-                continue;
-            };
-            if let Some(attr) = policy.body.attr("policy") {
-                out.push((attr, self.statements(&attr.value)));
+            let policy = attachment
+                .body
+                .attr("policy_arn")
+                .and_then(|arn| arn.value.as_unknown()?.resource_reference())
+                .and_then(|(address, _)| self.instance_position(address))
+                .filter(|&position| self.instance_at(position).0.kind == "aws_iam_policy");
+            if let Some(position) = policy {
+                index.entry(group.to_string()).or_default().push(position);
             }
         }
-        out
+        index
     }
 
     /// Reads a policy document: a JSON string, `jsonencode(...)` of a structure with
@@ -237,6 +252,14 @@ impl<'m> Model<'m> {
         self.instances("aws_iam_role")
             .find(|(_, i)| i.body.attr("name").and_then(|a| a.value.as_str()) == Some(name))
     }
+}
+
+/// See `Model::group_policy_index`.
+pub(super) type GroupPolicyIndex = foldhash::HashMap<String, Vec<(bool, usize, usize)>>;
+
+/// The group an `aws_iam_group_policy` or `aws_iam_group_policy_attachment` names.
+fn group_of(instance: &Instance) -> Option<&str> {
+    instance.body.attr("group").and_then(|a| a.value.as_str())
 }
 
 /// A list's items, or the value alone: IAM takes one string where it takes a list.

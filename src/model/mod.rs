@@ -125,6 +125,10 @@ pub struct Model<'w> {
     /// the first lookup, once the model is complete. A strategy's 1,000 targets made the
     /// linear search quadratic.
     instance_index: std::sync::OnceLock<foldhash::HashMap<String, (bool, usize, usize)>>,
+    /// The instances whose `policy` each IAM group gets, by group name (see
+    /// `iam::group_policies`): built on the first lookup, once the model is complete. A
+    /// search over every policy for each of a strategy's targets was quadratic.
+    group_policy_index: std::sync::OnceLock<iam::GroupPolicyIndex>,
 }
 
 impl<'w> Model<'w> {
@@ -306,6 +310,21 @@ impl<'w> Model<'w> {
     }
 
     pub fn instance(&self, address: &str) -> Option<(&Resource, &Instance)> {
+        Some(self.instance_at(self.instance_position(address)?))
+    }
+
+    /// The instance at a position `instance_position` gave.
+    fn instance_at(&self, (is_data, r, i): (bool, usize, usize)) -> (&Resource, &Instance) {
+        let resource = if is_data {
+            &self.data[r]
+        } else {
+            &self.resources[r]
+        };
+        (resource, &resource.instances[i])
+    }
+
+    /// Where the instance at `address` is: (data source, resource index, instance index).
+    fn instance_position(&self, address: &str) -> Option<(bool, usize, usize)> {
         let index = self.instance_index.get_or_init(|| {
             let mut index = foldhash::HashMap::default();
             for (is_data, resources) in [(false, &self.resources), (true, &self.data)] {
@@ -320,13 +339,7 @@ impl<'w> Model<'w> {
             }
             index
         });
-        let &(is_data, r, i) = index.get(address)?;
-        let resource = if is_data {
-            &self.data[r]
-        } else {
-            &self.resources[r]
-        };
-        Some((resource, &resource.instances[i]))
+        index.get(address).copied()
     }
 
     /// The `aws_iam_group` instances declared with this name.
