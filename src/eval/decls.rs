@@ -5,6 +5,7 @@ use crate::source::{Loc, SourceFile};
 use crate::value::Names;
 use hcl_edit::structure::{Attribute, Block};
 use hcl_edit::Span;
+use indexmap::map::Entry;
 use std::sync::Arc;
 
 /// A block with its file, as declared.
@@ -108,15 +109,17 @@ impl<'m> Decls<'m> {
                     ("locals", _, _) => {
                         for attr in block.body.attributes() {
                             let name = attr.key.as_str();
-                            let loc = Loc::of(&file.source, attr.key.span());
-                            match decls.locals.get(name) {
-                                Some((first_file, first)) => decls.duplicates.push((
-                                    format!("local.{name}"),
-                                    loc,
-                                    Loc::of(first_file, first.key.span()),
-                                )),
-                                None => {
-                                    decls.locals.insert(name.to_string(), (&file.source, attr));
+                            match decls.locals.entry(name.to_string()) {
+                                Entry::Occupied(first) => {
+                                    let (first_file, first) = first.get();
+                                    decls.duplicates.push((
+                                        format!("local.{name}"),
+                                        Loc::of(&file.source, attr.key.span()),
+                                        Loc::of(first_file, first.key.span()),
+                                    ))
+                                }
+                                Entry::Vacant(slot) => {
+                                    slot.insert((&file.source, attr));
                                 }
                             }
                         }
@@ -138,14 +141,14 @@ fn declare<'m>(
     decl: Decl<'m>,
     duplicates: &mut Vec<(String, Loc, Loc)>,
 ) {
-    match map.get(&key) {
-        Some(first) => duplicates.push((
-            [prefix, &key].concat(),
+    match map.entry(key) {
+        Entry::Occupied(first) => duplicates.push((
+            [prefix, first.key()].concat(),
             decl.header_loc(),
-            first.header_loc(),
+            first.get().header_loc(),
         )),
-        None => {
-            map.insert(key, decl);
+        Entry::Vacant(slot) => {
+            slot.insert(decl);
         }
     }
 }

@@ -326,7 +326,11 @@ impl<'w> Model<'w> {
     /// Where the instance at `address` is: (data source, resource index, instance index).
     fn instance_position(&self, address: &str) -> Option<(bool, usize, usize)> {
         let index = self.instance_index.get_or_init(|| {
-            let mut index = foldhash::HashMap::default();
+            let instances = self.resources.iter().chain(&self.data);
+            let mut index = foldhash::HashMap::with_capacity_and_hasher(
+                instances.map(|r| r.instances.len()).sum(),
+                Default::default(),
+            );
             for (is_data, resources) in [(false, &self.resources), (true, &self.data)] {
                 for (r, resource) in resources.iter().enumerate() {
                     for (i, instance) in resource.instances.iter().enumerate() {
