@@ -4,7 +4,7 @@
 use crate::source::{Loc, SourceFile};
 use hcl_edit::structure::Body;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -143,6 +143,9 @@ pub fn display_path(path: &Path) -> String {
 /// be read on the way.
 pub struct Discovered {
     pub dirs: BTreeMap<PathBuf, Vec<PathBuf>>,
+    /// Each of `dirs` with symlinks and `..` resolved, known from the walk without a
+    /// `canonicalize` (about ten system calls) per directory.
+    pub canonical: HashMap<PathBuf, PathBuf>,
     pub unreadable: Vec<LoadError>,
 }
 
@@ -156,6 +159,7 @@ pub struct Discovered {
 /// symguard print another file of the machine it runs on.
 pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
     let mut dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut canonical = HashMap::new();
     let mut unreadable = Vec::new();
     let mut seen = HashSet::new();
     for arg in paths {
@@ -233,6 +237,17 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
             };
             if seen.insert(key) {
                 let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                // The walk follows no directory link, so below the canonical root a
+                // directory's path is canonical too.
+                if let (false, Ok(relative)) =
+                    (canonical.contains_key(&dir), dir.strip_prefix(&root))
+                {
+                    let resolved = match relative.as_os_str().is_empty() {
+                        true => canonical_root.clone(),
+                        false => canonical_root.join(relative),
+                    };
+                    canonical.insert(dir.clone(), resolved);
+                }
                 dirs.entry(dir).or_default().push(path);
             }
         }
@@ -258,7 +273,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
         Some(first) if dirs.is_empty() && unreadable.is_empty() => {
             Err(LoadError::NoTerraform(first.clone()))
         }
-        _ => Ok(Discovered { dirs, unreadable }),
+        _ => Ok(Discovered {
+            dirs,
+            canonical,
+            unreadable,
+        }),
     }
 }
 
@@ -371,7 +390,13 @@ impl Workspace {
             .chain(old.released.iter().cloned())
             .collect();
         let repositories = Repositories::default();
-        let (mut module, errors) = load_dir(old.dir.clone(), paths, old.scanned, &repositories);
+        let (mut module, errors) = load_dir(
+            old.dir.clone(),
+            old.canonical.clone(),
+            paths,
+            old.scanned,
+            &repositories,
+        );
         module.unreadable |= old.unreadable;
         self.unreadable.extend(errors);
         self.modules[index] = module;
@@ -441,17 +466,22 @@ pub fn local_source(source: &str) -> Option<&str> {
     (source.starts_with("./") || source.starts_with("../")).then_some(source)
 }
 
-/// Reads and parses the files of one directory; those that cannot be read are returned
-/// beside it.
+/// Reads and parses the files of one directory (`canonical` is the directory resolved);
+/// those that cannot be read are returned beside it.
 fn load_dir(
     dir: PathBuf,
+    canonical: PathBuf,
     mut files: Vec<PathBuf>,
     scanned: bool,
     repositories: &Repositories,
 ) -> (ModuleDir, Vec<LoadError>) {
     files.sort_by_key(|p| tfvars_order(p));
+    // Directories are read in parallel already: splitting one of a few files into jobs
+    // only woke the other worker to find nothing left to do (1,000 roots: 1,000 futex
+    // waits and 10,000 sched_yield calls), so only a large directory is split.
     let (parsed, unreadable): (Vec<_>, Vec<_>) = files
         .par_iter()
+        .with_min_len(16)
         .map(|p| parse_file(p))
         .partition(Result::is_ok);
     let mut parsed: Vec<ParsedFile> = parsed.into_iter().flatten().collect();
@@ -493,7 +523,6 @@ fn load_dir(
                 .to_string_lossy(),
         )
     });
-    let canonical = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
     let module = ModuleDir {
         display: display_path(&dir),
         repository: repositories.of(&canonical),
@@ -564,15 +593,25 @@ pub fn load_visiting<T: Send>(
 ) -> (Workspace, Vec<Option<T>>) {
     let Discovered {
         dirs,
+        mut canonical,
         mut unreadable,
     } = discovered;
+    let dirs: Vec<(PathBuf, Option<PathBuf>, Vec<PathBuf>)> = dirs
+        .into_iter()
+        .map(|(dir, files)| {
+            let resolved = canonical.remove(&dir);
+            (dir, resolved, files)
+        })
+        .collect();
     let repositories = Repositories::default();
     let mut modules = Vec::new();
     let mut visited = Vec::new();
     for (module, errors, seen) in dirs
         .into_par_iter()
-        .map(|(dir, files)| {
-            let (module, errors) = load_dir(dir, files, true, &repositories);
+        .map(|(dir, canonical, files)| {
+            let canonical = canonical
+                .unwrap_or_else(|| std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone()));
+            let (module, errors) = load_dir(dir, canonical, files, true, &repositories);
             let (module, seen) = match local_calls(&module).is_empty() {
                 true => visit(module),
                 false => (module, None),
@@ -606,7 +645,7 @@ pub fn load_visiting<T: Send>(
                         continue;
                     }
                 };
-                let (module, errors) = load_dir(dir, files, false, &repositories);
+                let (module, errors) = load_dir(dir, canonical, files, false, &repositories);
                 modules.push(module);
                 unreadable.extend(errors);
             }
