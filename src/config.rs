@@ -379,6 +379,9 @@ pub struct ConfigResolver {
     known_rules: Vec<&'static str>,
     explicit: Option<Arc<Config>>,
     by_dir: HashMap<PathBuf, Arc<Config>>,
+    /// The working directory, read once: relative directories are resolved against it
+    /// for every module of a run.
+    cwd: Option<PathBuf>,
 }
 
 impl ConfigResolver {
@@ -393,6 +396,7 @@ impl ConfigResolver {
                 .map(Arc::new),
             known_rules,
             by_dir: HashMap::new(),
+            cwd: std::env::current_dir().ok(),
         })
     }
 
@@ -401,7 +405,12 @@ impl ConfigResolver {
         if let Some(config) = &self.explicit {
             return Ok(Arc::clone(config));
         }
-        let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        // As `std::path::absolute(dir)`, without asking for the working directory each time.
+        let joined = match &self.cwd {
+            Some(cwd) if dir.is_relative() && !dir.as_os_str().is_empty() => cwd.join(dir),
+            _ => dir.to_path_buf(),
+        };
+        let absolute = std::path::absolute(&joined).unwrap_or(joined);
         let mut visited = Vec::new();
         let mut current = Some(absolute.as_path());
         let found = loop {
