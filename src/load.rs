@@ -4,7 +4,7 @@
 use crate::source::{Loc, SourceFile};
 use hcl_edit::structure::Body;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{btree_map, BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -237,18 +237,21 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
             };
             if seen.insert(key) {
                 let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
-                // The walk follows no directory link, so below the canonical root a
-                // directory's path is canonical too.
-                if let (false, Ok(relative)) =
-                    (canonical.contains_key(&dir), dir.strip_prefix(&root))
-                {
-                    let resolved = match relative.as_os_str().is_empty() {
-                        true => canonical_root.clone(),
-                        false => canonical_root.join(relative),
-                    };
-                    canonical.insert(dir.clone(), resolved);
+                match dirs.entry(dir) {
+                    btree_map::Entry::Occupied(mut files) => files.get_mut().push(path),
+                    btree_map::Entry::Vacant(slot) => {
+                        // The walk follows no directory link, so below the canonical root
+                        // a directory's path is canonical too.
+                        if let Ok(relative) = slot.key().strip_prefix(&root) {
+                            let resolved = match relative.as_os_str().is_empty() {
+                                true => canonical_root.clone(),
+                                false => canonical_root.join(relative),
+                            };
+                            canonical.insert(slot.key().clone(), resolved);
+                        }
+                        slot.insert(vec![path]);
+                    }
                 }
-                dirs.entry(dir).or_default().push(path);
             }
         }
         let found_tf = dirs
