@@ -458,13 +458,13 @@ mod tests {
         let resource = Value::new(
             Kind::Resource {
                 address: "aws_iam_group.g".into(),
-                attrs: object.clone(),
+                attrs: object.clone().into(),
             },
             None,
         );
         let object_text = "{\"b\":1,\"a\":\"x\\\"\\n\u{e9}\",\"c\":null}";
         for (value, text) in [
-            (Value::new(Kind::Object(object), None), object_text),
+            (Value::new(Kind::Object(object.into()), None), object_text),
             (list, "[0.5,0,1000000000000000.0,null,null,true,[]]"),
             (resource, object_text),
         ] {
