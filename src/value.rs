@@ -105,37 +105,25 @@ impl Value {
         )
     }
 
-    /// The value as used by the expression at `loc`: a more precise origin inside `loc` is
-    /// kept; an origin elsewhere becomes `from`.
-    pub fn at(mut self, loc: Option<Loc>) -> Value {
-        match (&self.origin, &loc) {
-            (Some(old), Some(new)) if new.contains(old) => {}
-            (Some(_), Some(_)) => {
-                let old = self.origin.take();
-                if self.from.is_none() {
-                    self.from = old;
-                }
-                self.origin = loc;
+    /// The value as used by the expression at `span` of `file`: a more precise origin
+    /// inside it is kept, without making a new `Loc` (each counts its file's `Arc` up and
+    /// down atomically, and most values already lie in their expression); an origin
+    /// elsewhere becomes `from`.
+    pub fn at(mut self, file: &Arc<SourceFile>, span: Range<usize>) -> Value {
+        if let Some(old) = &self.origin {
+            let inside = Arc::ptr_eq(&old.file, file)
+                && span.start <= old.span.start
+                && old.span.end <= span.end;
+            if inside {
+                return self;
             }
-            _ => self.origin = loc,
         }
+        let old = self.origin.take();
+        if self.from.is_none() {
+            self.from = old;
+        }
+        self.origin = Some(Loc::new(file, span));
         self
-    }
-
-    /// `at` the span of `file`, without making its `Loc` when the value already lies
-    /// within it, as most do: a `Loc` holds its file by an atomic reference count, and
-    /// counting it up and down for every expression was a tenth of evaluation's time.
-    pub fn at_span(self, file: &Arc<SourceFile>, span: Range<usize>) -> Value {
-        match &self.origin {
-            Some(old)
-                if Arc::ptr_eq(&old.file, file)
-                    && span.start <= old.span.start
-                    && old.span.end <= span.end =>
-            {
-                self
-            }
-            _ => self.at(Some(Loc::new(file, span))),
-        }
     }
 
     pub fn as_str(&self) -> Option<&str> {

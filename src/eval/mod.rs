@@ -199,8 +199,8 @@ impl<'a> Cx<'a> {
         Some(Loc::of(self.file, span))
     }
 
-    /// `value` as used by the expression at `span` of this file (see `Value::at_span`).
+    /// `value` as used by the expression at `span` of this file (see `Value::at`).
     pub(super) fn at(&self, value: Value, span: Option<std::ops::Range<usize>>) -> Value {
-        value.at_span(self.file, span.unwrap_or(0..0))
+        value.at(self.file, span.unwrap_or(0..0))
     }
 }
