@@ -114,7 +114,7 @@ impl Scope<'_> {
                     .collect::<Result<_, String>>()?,
             ),
             Expression::Object(object) => {
-                let mut map = Names::default();
+                let mut map = Names::with_capacity_and_hasher(object.len(), Default::default());
                 for (key, value) in object.iter() {
                     let key = match key {
                         ObjectKey::Ident(ident) => ident.as_str().to_string(),

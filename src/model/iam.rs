@@ -84,11 +84,35 @@ impl Statement {
 
 /// The statements of a policy document as IAM returns it.
 pub fn json_statements(document: &serde_json::Value) -> Vec<Statement> {
-    document_statements(&Value::from_json(document, &None))
+    document_statements(&Value::from_json(document, &None), Keep::All)
+}
+
+/// Which statements of a document to read.
+#[derive(Clone, Copy)]
+enum Keep<'a> {
+    All,
+    /// Those that allow this action: the others are passed over before their action and
+    /// resource lists are copied.
+    Allowing(&'a str),
+}
+
+impl Keep<'_> {
+    fn keeps(self, allow: bool, actions: &Value) -> bool {
+        match self {
+            Keep::All => true,
+            Keep::Allowing(action) => {
+                allow
+                    && list_items(actions)
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .any(|a| wildcard_match_ignoring_case(a, action))
+            }
+        }
+    }
 }
 
 /// The statements of a policy document: `Statement` may be one object or a list.
-fn document_statements(document: &Value) -> Vec<Statement> {
+fn document_statements(document: &Value, keep: Keep) -> Vec<Statement> {
     let Some(statements) = document.as_map().and_then(|m| m.get("Statement")) else {
         return Vec::new();
     };
@@ -96,10 +120,12 @@ fn document_statements(document: &Value) -> Vec<Statement> {
         .iter()
         .filter_map(|s| {
             let s = s.as_map()?;
-            Some(Statement {
-                allow: s.get("Effect").and_then(Value::as_str) == Some("Allow"),
-                actions: strings(s.get("Action")?),
-                resources: values(s.get("Resource")?),
+            let allow = s.get("Effect").and_then(Value::as_str) == Some("Allow");
+            let (actions, resources) = (s.get("Action")?, s.get("Resource")?);
+            keep.keeps(allow, actions).then(|| Statement {
+                allow,
+                actions: strings(actions),
+                resources: values(resources),
             })
         })
         .collect()
@@ -109,11 +135,8 @@ impl<'m> Model<'m> {
     /// The roles that policies attached to the group named `group` allow to `sts:AssumeRole`.
     pub fn assumable_roles(&self, group: &str) -> Vec<AssumableRole<'_>> {
         let mut roles: Vec<AssumableRole> = Vec::new();
-        for (policy_attr, statements) in self.group_policies(group) {
-            for statement in statements
-                .iter()
-                .filter(|s| s.allow && s.allows_action("sts:AssumeRole"))
-            {
+        for (policy_attr, statements) in self.group_policies(group, "sts:AssumeRole") {
+            for statement in &statements {
                 for resource in &statement.resources {
                     let Some((role, instance)) = self.role_for(resource) else {
                         continue;
@@ -143,8 +166,9 @@ impl<'m> Model<'m> {
     }
 
     /// Policy documents attached to a group: inline `aws_iam_group_policy` and
-    /// `aws_iam_group_policy_attachment` of an `aws_iam_policy` declared here.
-    fn group_policies(&self, group: &str) -> Vec<(&Attr, Vec<Statement>)> {
+    /// `aws_iam_group_policy_attachment` of an `aws_iam_policy` declared here; of each, the
+    /// statements that allow `action`.
+    fn group_policies(&self, group: &str, action: &str) -> Vec<(&Attr, Vec<Statement>)> {
         let index = self
             .group_policy_index
             .get_or_init(|| self.index_group_policies());
@@ -153,7 +177,7 @@ impl<'m> Model<'m> {
             .map_or(&[][..], Vec::as_slice)
             .iter()
             .filter_map(|&position| self.instance_at(position).1.body.attr("policy"))
-            .map(|attr| (attr, self.statements(&attr.value)))
+            .map(|attr| (attr, self.statements(&attr.value, Keep::Allowing(action))))
             .collect()
     }
 
@@ -194,10 +218,10 @@ impl<'m> Model<'m> {
 
     /// Reads a policy document: a JSON string, `jsonencode(...)` of a structure with
     /// unknowns, or `data.aws_iam_policy_document.x.json`.
-    fn statements(&self, policy: &Value) -> Vec<Statement> {
+    fn statements(&self, policy: &Value, keep: Keep) -> Vec<Statement> {
         // What `jsonencode` encoded gives the statements the text would, without parsing it.
         if let (Kind::String(_), Some(encoded)) = (&policy.kind, &policy.encoded) {
-            return document_statements(encoded);
+            return document_statements(encoded, keep);
         }
         let document = match &policy.kind {
             Kind::String(text) => match serde_json::from_str(text) {
@@ -206,31 +230,35 @@ impl<'m> Model<'m> {
             },
             Kind::Unknown(u) => match &*u.source {
                 Source::Encoded(v) => (**v).clone(),
-                Source::Resource(_) => return self.policy_document_statements(policy),
+                Source::Resource(_) => return self.policy_document_statements(policy, keep),
                 _ => return Vec::new(),
             },
             _ => return Vec::new(),
         };
-        document_statements(&document)
+        document_statements(&document, keep)
     }
 
-    fn policy_document_statements(&self, policy: &Value) -> Vec<Statement> {
+    fn policy_document_statements(&self, policy: &Value, keep: Keep) -> Vec<Statement> {
         let Some((resource, document)) = self.referenced(policy) else {
             return Vec::new();
         };
         if resource.kind != "aws_iam_policy_document" {
             return Vec::new();
         }
+        let no_actions = Value::null();
         document
             .body
             .blocks("statement")
-            .map(|s| {
+            .filter_map(|s| {
                 let get = |name: &str| s.body.attr(name).map(|a| &a.value);
-                Statement {
-                    allow: get("effect").and_then(Value::as_str).unwrap_or("Allow") == "Allow",
-                    actions: get("actions").map(strings).unwrap_or_default(),
-                    resources: get("resources").map(values).unwrap_or_default(),
-                }
+                let allow = get("effect").and_then(Value::as_str).unwrap_or("Allow") == "Allow";
+                let actions = get("actions");
+                keep.keeps(allow, actions.unwrap_or(&no_actions))
+                    .then(|| Statement {
+                        allow,
+                        actions: actions.map(strings).unwrap_or_default(),
+                        resources: get("resources").map(values).unwrap_or_default(),
+                    })
             })
             .collect()
     }

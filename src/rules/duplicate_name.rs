@@ -12,13 +12,16 @@ pub const RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     // Sym names are unique per resource type and, where there is one, per `type` setting:
     // a `slack` and a `permission_context` integration may share a name.
-    let mut first = foldhash::HashMap::default();
-    for resource in cx
-        .model
-        .resources
-        .iter()
-        .filter(|r| r.kind.starts_with("sym_"))
-    {
+    let sym = || {
+        cx.model
+            .resources
+            .iter()
+            .filter(|r| r.kind.starts_with("sym_"))
+    };
+    // Sized for every Sym instance, so that it does not grow as it fills.
+    let instances = sym().map(|r| r.instances.len()).sum();
+    let mut first = foldhash::HashMap::with_capacity_and_hasher(instances, Default::default());
+    for resource in sym() {
         for instance in resource.instances.iter() {
             let Some(name_attr) = instance.body.attr("name") else {
                 continue;

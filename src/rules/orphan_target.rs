@@ -16,7 +16,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     if !model.is_complete() || model.has_unexpanded("sym_strategy") {
         return;
     }
-    let mut listed = foldhash::HashSet::default();
+    // Sized for every target listed once, so that it does not grow as it fills.
+    let targets = model.instances("sym_target").count();
+    let mut listed = foldhash::HashSet::with_capacity_and_hasher(targets, Default::default());
     for (_, strategy) in model.instances("sym_strategy") {
         for target in model.strategy_targets(strategy) {
             match target {

@@ -19,7 +19,7 @@ struct Hit<'a> {
     placeholder: String,
     /// `key` of `address`.
     setting: String,
-    address: String,
+    address: &'a str,
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
@@ -28,18 +28,18 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         .resources
         .iter()
         .filter(|r| r.kind.starts_with("sym_"))
-        .flat_map(|r| r.instances.iter().map(|i| (i.address.clone(), &i.body)));
+        .flat_map(|r| r.instances.iter().map(|i| (i.address.as_str(), &i.body)));
     let connectors = cx
         .model
         .calls
         .iter()
         .filter(|c| c.is_connector())
-        .map(|c| (c.address.clone(), &c.args));
+        .map(|c| (c.address.as_str(), &c.args));
     let providers = cx
         .model
         .sym_providers
         .iter()
-        .map(|p| (p.address.clone(), &p.args));
+        .map(|p| (p.address.as_str(), &p.args));
     let mut hits = Vec::new();
     for (address, body) in sym.chain(connectors).chain(providers) {
         let mut attrs: Vec<(&str, &Attr)> =
@@ -54,18 +54,13 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             if key == "implementation" {
                 continue;
             }
-            let mut strings = Vec::new();
-            collect_strings(&attr.value, &mut strings);
-            if let Some((value, placeholder)) = strings
-                .into_iter()
-                .find_map(|v| Some((v, placeholder(v.as_str()?)?)))
-            {
+            if let Some((value, placeholder)) = first_placeholder(&attr.value) {
                 hits.push(Hit {
                     attr,
                     value,
                     placeholder,
                     setting: format!("`{key}` of `{address}`"),
-                    address: address.clone(),
+                    address,
                 });
             }
         }
@@ -128,7 +123,7 @@ fn report(cx: &Context, hits: Vec<Hit>, out: &mut Vec<Finding>) {
         let mut finding = cx
             .finding(&RULE, loc, message)
             .label("placeholder")
-            .resource(&first.address)
+            .resource(first.address)
             .help(HELP);
         if !written_here {
             if let Some(origin) = value_origin_elsewhere(first.attr, first.value) {
@@ -161,12 +156,14 @@ fn written_at(hit: &Hit) -> Option<Loc> {
 
 const HELP: &str = "replace the placeholder with the real value before applying";
 
-fn collect_strings<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+/// The first string inside the value, depth first, that holds a placeholder, and the
+/// placeholder.
+fn first_placeholder(value: &Value) -> Option<(&Value, String)> {
     match &value.kind {
-        Kind::String(_) => out.push(value),
-        Kind::List(items) => items.iter().for_each(|v| collect_strings(v, out)),
-        Kind::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
-        _ => {}
+        Kind::String(s) => Some((value, placeholder(s)?)),
+        Kind::List(items) => items.iter().find_map(first_placeholder),
+        Kind::Object(map) => map.values().find_map(first_placeholder),
+        _ => None,
     }
 }
 
@@ -174,16 +171,20 @@ fn collect_strings<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
 /// as "Todo app access" or a name like "xxxlarge" is not a placeholder; `TODO` counts only
 /// in capitals, as people write it when they mean it.
 pub fn placeholder(text: &str) -> Option<String> {
-    for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
-        // Compared in place: every word of every string is asked, and most are no placeholder.
-        let is_placeholder = ["CHANGEME", "CHANGE_ME", "REPLACEME", "REPLACE_ME"]
-            .iter()
-            .any(|p| word.eq_ignore_ascii_case(p))
-            || word == "TODO"
-            || (word.len() >= 3 && word.chars().all(|c| c == 'x' || c == 'X'));
-        if is_placeholder {
-            return Some(word.to_string());
-        }
+    // Every placeholder word is ASCII, so ASCII text (nearly all of it) is split by bytes;
+    // other text by characters, where a letter such as `é` joins a word as it should.
+    let word = if text.is_ascii() {
+        text.as_bytes()
+            .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+            .find(|word| is_placeholder_word(word))
+            .map(|word| String::from_utf8_lossy(word).into_owned())
+    } else {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .find(|word| is_placeholder_word(word.as_bytes()))
+            .map(str::to_string)
+    };
+    if word.is_some() {
+        return word;
     }
     let mut rest = text;
     while let Some(open) = rest.find('<') {
@@ -206,6 +207,16 @@ pub fn placeholder(text: &str) -> Option<String> {
     None
 }
 
+/// A word compared in place: every word of every string is asked, and most are no
+/// placeholder.
+fn is_placeholder_word(word: &[u8]) -> bool {
+    [&b"CHANGEME"[..], b"CHANGE_ME", b"REPLACEME", b"REPLACE_ME"]
+        .iter()
+        .any(|p| word.eq_ignore_ascii_case(p))
+        || word == b"TODO"
+        || (word.len() >= 3 && word.iter().all(|&b| b == b'x' || b == b'X'))
+}
+
 #[cfg(test)]
 mod unit {
     use super::placeholder;
@@ -224,6 +235,10 @@ mod unit {
             ("a < b > c", None),
             ("prod-admins", None),
             ("<>", None),
+            // Text that is not ASCII is split by characters: `é` is a letter of its word.
+            ("café TODO", Some("TODO")),
+            ("éTODO", None),
+            ("→TODO", Some("TODO")),
         ] {
             assert_eq!(placeholder(text).as_deref(), found, "{text}");
         }
