@@ -402,15 +402,60 @@ impl ConfigResolver {
 
     /// The nearest `symguard.toml` at or above `dir`, or the defaults when there is none.
     pub fn for_dir(&mut self, dir: &Path) -> Result<Arc<Config>, ConfigError> {
+        let absolute = self.absolute(dir);
+        self.resolve(absolute, |d| d.join(FILE_NAME).is_file())
+    }
+
+    /// `for_dir` of each directory, in order. The directories at and above them are asked
+    /// for a `symguard.toml` in parallel first: one at a time, a check of a thousand
+    /// roots waited for a thousand file lookups before it could start.
+    pub fn for_dirs<'d>(
+        &mut self,
+        dirs: impl IntoIterator<Item = &'d Path>,
+    ) -> Result<Vec<Arc<Config>>, ConfigError> {
+        use rayon::prelude::*;
         if let Some(config) = &self.explicit {
-            return Ok(Arc::clone(config));
+            return Ok(dirs.into_iter().map(|_| Arc::clone(config)).collect());
         }
-        // As `std::path::absolute(dir)`, without asking for the working directory each time.
+        let dirs: Vec<PathBuf> = dirs.into_iter().map(|d| self.absolute(d)).collect();
+        let mut candidates = std::collections::HashSet::new();
+        for dir in &dirs {
+            for d in dir.ancestors() {
+                if self.by_dir.contains_key(d) || !candidates.insert(d) {
+                    break;
+                }
+            }
+        }
+        let with_config: std::collections::HashSet<&Path> = candidates
+            .into_par_iter()
+            .filter(|d| d.join(FILE_NAME).is_file())
+            .collect();
+        let with_config: std::collections::HashSet<PathBuf> =
+            with_config.into_iter().map(Path::to_path_buf).collect();
+        dirs.into_iter()
+            .map(|d| self.resolve(d, |d| with_config.contains(d)))
+            .collect()
+    }
+
+    /// As `std::path::absolute(dir)`, without asking for the working directory each time.
+    fn absolute(&self, dir: &Path) -> PathBuf {
         let joined = match &self.cwd {
             Some(cwd) if dir.is_relative() && !dir.as_os_str().is_empty() => cwd.join(dir),
             _ => dir.to_path_buf(),
         };
-        let absolute = std::path::absolute(&joined).unwrap_or(joined);
+        std::path::absolute(&joined).unwrap_or(joined)
+    }
+
+    /// The nearest configuration at or above `absolute`, where `has_config` tells which
+    /// directories hold a `symguard.toml`.
+    fn resolve(
+        &mut self,
+        absolute: PathBuf,
+        has_config: impl Fn(&Path) -> bool,
+    ) -> Result<Arc<Config>, ConfigError> {
+        if let Some(config) = &self.explicit {
+            return Ok(Arc::clone(config));
+        }
         let mut visited = Vec::new();
         let mut current = Some(absolute.as_path());
         let found = loop {
@@ -421,9 +466,8 @@ impl ConfigResolver {
                 break Arc::clone(config);
             }
             visited.push(d.to_path_buf());
-            let candidate = d.join(FILE_NAME);
-            if candidate.is_file() {
-                break Arc::new(Config::load(&candidate, &self.known_rules)?);
+            if has_config(d) {
+                break Arc::new(Config::load(&d.join(FILE_NAME), &self.known_rules)?);
             }
             current = d.parent();
         };

@@ -137,11 +137,12 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
     let inputs = inputs(options)?;
     let discovered = load::discover(&options.paths)?;
     let mut resolver = config_resolver(options)?;
-    let configs = discovered
+    let configs: std::collections::HashMap<_, _> = discovered
         .dirs
         .keys()
-        .map(|dir| Ok((dir.clone(), resolver.for_dir(dir)?)))
-        .collect::<Result<std::collections::HashMap<_, _>, Error>>()?;
+        .cloned()
+        .zip(resolver.for_dirs(discovered.dirs.keys().map(PathBuf::as_path))?)
+        .collect();
     let policies = load_policies(options, configs.values())?;
     let check_root = |workspace: &load::Workspace, root: usize, config: &config::Config| {
         let model = model::Model::build(workspace, root, &inputs);
