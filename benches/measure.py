@@ -2,13 +2,17 @@
 measured ones, each in its own child so that wait4 gives that run's own peak RSS.
 Prints `MEDIAN_SECONDS MEDIAN_PEAK_MIB` on one line.
 
+Commands separated by `::` run in turn (A B A B ...), and each gets its own line: a ratio
+of two commands timed one after the other moved by a quarter between runs a minute apart
+(the machine's speed drifts), while runs that alternate share the drift.
+
 A run whose exit code is not in --ok fails the measurement (exit 1) with its stderr: a
 benchmark of a command that broke is worthless. For a command that starts subprocesses
 (checkov, custodian), the peak is that of its largest single process, not their sum.
 
-usage: measure.py [--runs N] [--warmup N] [--ok 0,1] [--stdout FILE] -- COMMAND...
-  --stdout FILE  keeps the last run's standard output there (to check what it did);
-                 otherwise it goes to /dev/null.
+usage: measure.py [--runs N] [--warmup N] [--ok 0,1] [--stdout FILE] -- COMMAND... [:: COMMAND...]
+  --stdout FILE  keeps the last run's standard output there (of the last command, to check
+                 what it did); otherwise it goes to /dev/null.
 """
 import argparse
 import os
@@ -25,13 +29,19 @@ parser.add_argument("--ok", default="0", help="exit codes that count as success"
 parser.add_argument("--stdout", help="file for the last run's standard output")
 parser.add_argument("command", nargs=argparse.REMAINDER)
 args = parser.parse_args()
-command = args.command[1:] if args.command[:1] == ["--"] else args.command
-if not command or args.runs < 1:
-    parser.error("need a COMMAND and --runs of at least 1")
+words = args.command[1:] if args.command[:1] == ["--"] else args.command
+commands = [[]]
+for word in words:
+    if word == "::":
+        commands.append([])
+    else:
+        commands[-1].append(word)
+if not all(commands) or args.runs < 1:
+    parser.error("need a COMMAND (each side of `::`) and --runs of at least 1")
 ok = {int(code) for code in args.ok.split(",")}
 
 
-def run_once(keep_stdout):
+def run_once(command, keep_stdout):
     out = open(args.stdout, "wb") if keep_stdout else subprocess.DEVNULL
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
@@ -49,7 +59,13 @@ def run_once(keep_stdout):
 
 
 for _ in range(args.warmup):
-    run_once(False)
-runs = [run_once(bool(args.stdout) and i == args.runs - 1) for i in range(args.runs)]
-seconds = statistics.median(s for s, _ in runs)
-print(f"{seconds:.4f} {statistics.median(m for _, m in runs):.1f}")
+    for command in commands:
+        run_once(command, False)
+runs = [[] for _ in commands]
+for i in range(args.runs):
+    for c, command in enumerate(commands):
+        keep = bool(args.stdout) and i == args.runs - 1 and c == len(commands) - 1
+        runs[c].append(run_once(command, keep))
+for measured in runs:
+    seconds = statistics.median(s for s, _ in measured)
+    print(f"{seconds:.4f} {statistics.median(m for _, m in measured):.1f}")

@@ -114,7 +114,10 @@ print(f"- machine: {meta.get('nproc')} cores (nproc), {meta.get('cpu')}; load av
       f"{meta.get('load_start')} at the start, {meta.get('load_end')} at the end")
 print(f"- symguard at {meta.get('commit')}, release build")
 runs = int(meta.get("runs", 1))
-print(f"- {f'medians of {runs} runs' if runs > 1 else 'one run each'}; peak = max RSS of the process (MiB); corpora from "
+check_runs = int(meta.get("check_runs", runs))
+print(f"- {f'medians of {runs} runs' if runs > 1 else 'one run each'}"
+      f"{f'; check and parse-only: medians of {check_runs} runs, the two alternating' if check_runs > 1 else ''}"
+      f"; peak = max RSS of the process (MiB); corpora from "
       f"gen-corpus with {meta.get('targets')} targets per root (7 files per root, 6 of them .tf)")
 if "drift-bare-boto3" in results:
     print(f"- drift: {int(meta['groups']):,} groups x {meta.get('members')} members on moto "

@@ -7,12 +7,15 @@
 # usage: benches/run.sh [--quick] [--runs N] [--groups N] [--members N] [--latency-ms MS]
 #                       [--skip-check] [--skip-checkov] [--skip-drift]
 #   --quick   1 run each, drift on 100 groups: checks that the harness works (~5 min)
+#   --runs N  measured runs of each row (3), but check and its parse-only floor, which run
+#             11 times each, alternating
 # The latency proxy pages GetAccountAuthorizationDetails 1,000 items a page, as IAM does;
 # bare moto answers it in one page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=3            # measured runs per row; the table shows medians
+check_runs=11     # check and its parse-only floor: short, alternated, and the ratio is a target
 cold_runs=20      # the single-root cold start is short, so more runs
 groups=1000
 members=10
@@ -28,7 +31,7 @@ c7n_version=0.9.53
 
 while [ $# -gt 0 ]; do
   case $1 in
-    --quick) runs=1 cold_runs=5 groups=100 ;;
+    --quick) runs=1 check_runs=1 cold_runs=5 groups=100 ;;
     --runs) runs=$2; shift ;;
     --groups) groups=$2; shift ;;
     --members) members=$2; shift ;;
@@ -36,7 +39,7 @@ while [ $# -gt 0 ]; do
     --skip-check) skip_check=1 skip_checkov=1 ;;
     --skip-checkov) skip_checkov=1 ;;
     --skip-drift) skip_drift=1 ;;
-    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -60,6 +63,15 @@ timed() {
   shift
   timing=$(python3 benches/measure.py "$@") || exit 1
   record result "$key" "$timing"
+}
+# timed_pair KEY1 KEY2 MEASURE.PY-ARGS... -- COMMAND1... :: COMMAND2...: the two commands
+# alternate (see measure.py), and each gets its row.
+timed_pair() {
+  local first=$1 second=$2 timing
+  shift 2
+  timing=$(python3 benches/measure.py "$@") || exit 1
+  record result "$first" "$(sed -n 1p <<<"$timing")"
+  record result "$second" "$(sed -n 2p <<<"$timing")"
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 fail() { echo "run.sh: $*" >&2; exit 1; }
@@ -87,6 +99,7 @@ record meta cpu "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
 record meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 record meta commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 record meta runs "$runs"
+record meta check_runs "$check_runs"
 record meta cold_runs "$cold_runs"
 record meta targets "$targets"
 record meta groups "$groups"
@@ -105,8 +118,8 @@ for n in "${roots[@]}"; do
     "$(find "$dir" -mindepth 2 -type f -printf '%s\n' | awk '{s += $1} END {print s}')"
   log "check: $n roots"
   # The corpus has no seeded defects, so any finding (exit 1) is a bug, not a result.
-  timed "check-$n" --runs "$runs" -- "$symguard" check "$dir"
-  timed "parse-$n" --runs "$runs" --stdout "$work/parsed" -- target/release/examples/parse-only "$dir"
+  timed_pair "check-$n" "parse-$n" --runs "$check_runs" --stdout "$work/parsed" -- \
+    "$symguard" check "$dir" :: target/release/examples/parse-only "$dir"
   # Six .tf files per root: a smaller count would mean a smaller floor.
   [ "$(cat "$work/parsed")" -eq $((6 * n)) ] || fail "parse-only parsed $(cat "$work/parsed") files of $((6 * n))"
 done
