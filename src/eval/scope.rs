@@ -44,8 +44,11 @@ pub struct Scope<'w> {
     pub(super) path_module: String,
     /// Workspace indexes of the modules from the root to here, to catch recursion.
     pub(super) stack: Vec<usize>,
-    locals: RefCell<HashMap<String, Slot<Value>>>,
-    resources: RefCell<HashMap<String, Slot<EvaluatedResource>>>,
+    /// Evaluated locals, by their index in `decls.locals`: no name hashed or copied.
+    locals: RefCell<Vec<Option<Slot<Value>>>>,
+    /// Evaluated resources by their index in `decls.resources`, then data sources by
+    /// theirs after them.
+    resources: RefCell<Vec<Option<Slot<EvaluatedResource>>>>,
     pub(super) children: RefCell<HashMap<String, Slot<Rc<ModuleInstances<'w>>>>>,
     pub(super) shared: Rc<RootShared<'w>>,
     pub cycles: RefCell<Vec<Cycle>>,
@@ -112,6 +115,7 @@ impl<'w> Scope<'w> {
                 .or_insert_with(|| Arc::new(Decls::collect(module))),
         );
         let resources = decls.resources.len() + decls.data.len();
+        let locals = decls.locals.len();
         let mut scope = Scope {
             workspace,
             module,
@@ -121,12 +125,8 @@ impl<'w> Scope<'w> {
             variables: HashMap::default(),
             path_module,
             stack,
-            locals: RefCell::default(),
-            // Every resource is evaluated, whether referenced or collected for the model.
-            resources: RefCell::new(HashMap::with_capacity_and_hasher(
-                resources,
-                Default::default(),
-            )),
+            locals: RefCell::new(std::iter::repeat_with(|| None).take(locals).collect()),
+            resources: RefCell::new(std::iter::repeat_with(|| None).take(resources).collect()),
             children: RefCell::default(),
             shared,
             cycles: RefCell::default(),
@@ -242,11 +242,17 @@ impl<'w> Scope<'w> {
 
     /// Evaluates a resource (or data source, with `data.` prefix) into its instances.
     pub fn resource(&self, address: &str) -> Option<EvaluatedResource> {
-        let (decl, is_data) = match address.strip_prefix("data.") {
-            Some(rest) => (*self.decls.data.get(rest)?, true),
-            None => (*self.decls.resources.get(address)?, false),
+        let (index, decl, is_data) = match address.strip_prefix("data.") {
+            Some(rest) => {
+                let (i, _, decl) = self.decls.data.get_full(rest)?;
+                (self.decls.resources.len() + i, *decl, true)
+            }
+            None => {
+                let (i, _, decl) = self.decls.resources.get_full(address)?;
+                (i, *decl, false)
+            }
         };
-        if let Some(slot) = self.resources.borrow().get(address) {
+        if let Some(slot) = &self.resources.borrow()[index] {
             return match slot {
                 Slot::Done(r) => Some(r.clone()),
                 Slot::InProgress => None,
@@ -256,9 +262,7 @@ impl<'w> Scope<'w> {
             self.record_too_deep(decl.header_loc(), address);
             return None;
         }
-        self.resources
-            .borrow_mut()
-            .insert(address.to_string(), Slot::InProgress);
+        self.resources.borrow_mut()[index] = Some(Slot::InProgress);
         let kind = decl.block.labels[0].as_str();
         let full_address = [self.prefix.as_str(), address].concat();
         let (expansion, instances) = self.expand(&full_address, decl, |address, cx| Instance {
@@ -269,9 +273,7 @@ impl<'w> Scope<'w> {
             expansion,
             instances: instances.into(),
         };
-        if let Some(slot) = self.resources.borrow_mut().get_mut(address) {
-            *slot = Slot::Done(evaluated.clone());
-        }
+        self.resources.borrow_mut()[index] = Some(Slot::Done(evaluated.clone()));
         self.leave();
         Some(evaluated)
     }
@@ -365,10 +367,10 @@ impl<'w> Scope<'w> {
     }
 
     pub(super) fn local(&self, name: &str) -> Value {
-        let Some((file, attr)) = self.decls.locals.get(name) else {
+        let Some((index, _, (file, attr))) = self.decls.locals.get_full(name) else {
             return Value::unknown(Source::Undeclared(format!("local.{name}")));
         };
-        let in_progress = match self.locals.borrow().get(name) {
+        let in_progress = match &self.locals.borrow()[index] {
             Some(Slot::Done(v)) => return v.clone(),
             Some(Slot::InProgress) => true,
             None => false,
@@ -384,13 +386,9 @@ impl<'w> Scope<'w> {
             self.record_too_deep(Loc::of(file, attr.span()), &format!("local.{name}"));
             return Value::unknown(Source::Cycle(format!("local.{name}")));
         }
-        self.locals
-            .borrow_mut()
-            .insert(name.to_string(), Slot::InProgress);
+        self.locals.borrow_mut()[index] = Some(Slot::InProgress);
         let value = self.eval_root(&attr.value, file);
-        if let Some(slot) = self.locals.borrow_mut().get_mut(name) {
-            *slot = Slot::Done(value.clone());
-        }
+        self.locals.borrow_mut()[index] = Some(Slot::Done(value.clone()));
         self.leave();
         value
     }

@@ -165,16 +165,12 @@ impl<'w> Model<'w> {
             self.decls.push(std::sync::Arc::clone(&scope.decls));
         }
         let decls = &scope.decls;
-        let declared = decls
-            .resources
-            .iter()
-            .map(|(key, decl)| (key.clone(), decl, false))
-            .chain(
-                decls
-                    .data
-                    .iter()
-                    .map(|(key, decl)| (["data.", key].concat(), decl, true)),
-            );
+        use std::borrow::Cow;
+        let resources = decls.resources.iter();
+        let data = decls.data.iter();
+        let declared = resources
+            .map(|(key, decl)| (Cow::Borrowed(key.as_str()), decl, false))
+            .chain(data.map(|(key, decl)| (Cow::Owned(["data.", key].concat()), decl, true)));
         for (key, decl, is_data) in declared {
             let EvaluatedResource {
                 expansion,
@@ -183,11 +179,9 @@ impl<'w> Model<'w> {
                 expansion: Expansion::Unknown,
                 instances: std::sync::Arc::from([]),
             });
-            let (kind, name) = key
-                .strip_prefix("data.")
-                .unwrap_or(&key)
-                .split_once('.')
-                .unwrap_or_default();
+            // A declaration's key is its two labels, `kind.name`.
+            let label = |i: usize| decl.block.labels.get(i).map_or("", |l| l.as_str());
+            let (kind, name) = (label(0), label(1));
             let instances = if kind == "sym_flow" && !is_data {
                 flows_read_for_rules(&instances)
             } else {
