@@ -287,7 +287,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
 /// The git work tree of each directory seen in one load: a monorepo's thousands of
 /// directories share a few ancestors, each looked up once.
 #[derive(Default)]
-struct Repositories(std::sync::Mutex<std::collections::HashMap<PathBuf, Option<PathBuf>>>);
+struct Repositories(std::sync::Mutex<foldhash::HashMap<PathBuf, Option<PathBuf>>>);
 
 impl Repositories {
     /// The git work tree `dir` (canonical) is in.

@@ -137,7 +137,7 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
     let inputs = inputs(options)?;
     let discovered = load::discover(&options.paths)?;
     let mut resolver = config_resolver(options)?;
-    let configs: std::collections::HashMap<_, _> = discovered
+    let configs: foldhash::HashMap<_, _> = discovered
         .dirs
         .keys()
         .cloned()
