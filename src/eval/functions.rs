@@ -271,7 +271,7 @@ pub fn read_file(module: &ModuleDir, path: &str) -> Result<Value, String> {
     let full = module.dir.join(path);
     let error = |e: std::io::Error| format!("file({path:?}): {e}");
     // Sized and read through one handle, and read through `take`, which does not ask the
-    // file for its size again: three lookups for every flow's `impl.py` became one.
+    // file for its size again: one size lookup per file (a flow's `impl.py`), not two.
     let file = std::fs::File::open(&full).map_err(error)?;
     let size = file.metadata().map_err(error)?.len();
     let mut text = String::new();
@@ -280,7 +280,8 @@ pub fn read_file(module: &ModuleDir, path: &str) -> Result<Value, String> {
         let mut capped = std::io::Read::take(&file, MAX_FILE_BYTES + 1);
         std::io::Read::read_to_string(&mut capped, &mut text).map_err(error)?;
     }
-    // A file past the limit (or one that grew past it while read) is not read into memory.
+    // A file past the limit is not read; one that grew past it while being read is read
+    // no further than the limit, then dropped.
     if text.len() as u64 > MAX_FILE_BYTES || size > MAX_FILE_BYTES {
         return Ok(Value::unknown(Source::Function("file".into())));
     }
