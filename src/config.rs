@@ -404,7 +404,7 @@ impl ConfigResolver {
     /// The nearest `symguard.toml` at or above `dir`, or the defaults when there is none.
     pub fn for_dir(&mut self, dir: &Path) -> Result<Arc<Config>, ConfigError> {
         let absolute = self.absolute(dir);
-        self.resolve(absolute, |d| d.join(FILE_NAME).is_file())
+        self.resolve(&absolute, |d| d.join(FILE_NAME).is_file())
     }
 
     /// `for_dir` of each directory, in order. The directories at and above them are asked
@@ -431,9 +431,7 @@ impl ConfigResolver {
             .into_par_iter()
             .filter(|d| d.join(FILE_NAME).is_file())
             .collect();
-        let with_config: foldhash::HashSet<PathBuf> =
-            with_config.into_iter().map(Path::to_path_buf).collect();
-        dirs.into_iter()
+        dirs.iter()
             .map(|d| self.resolve(d, |d| with_config.contains(d)))
             .collect()
     }
@@ -451,14 +449,14 @@ impl ConfigResolver {
     /// directories hold a `symguard.toml`.
     fn resolve(
         &mut self,
-        absolute: PathBuf,
+        absolute: &Path,
         has_config: impl Fn(&Path) -> bool,
     ) -> Result<Arc<Config>, ConfigError> {
         if let Some(config) = &self.explicit {
             return Ok(Arc::clone(config));
         }
         let mut visited = Vec::new();
-        let mut current = Some(absolute.as_path());
+        let mut current = Some(absolute);
         let found = loop {
             let Some(d) = current else {
                 break Arc::new(Config::default());
