@@ -50,17 +50,19 @@ impl<'m> Decls<'m> {
     pub fn collect(module: &'m ModuleDir) -> Decls<'m> {
         let mut decls = Decls::default();
         // Sized before they fill: a root declares dozens of resources.
-        let count = |ident: &str| {
-            module
-                .files
-                .iter()
-                .filter_map(|f| f.body.as_ref().ok())
-                .flat_map(|body| body.blocks())
-                .filter(|b| b.ident.as_str() == ident)
-                .count()
-        };
-        decls.resources.reserve(count("resource"));
-        decls.data.reserve(count("data"));
+        let (mut resources, mut data) = (0, 0);
+        for file in &module.files {
+            let Ok(body) = &file.body else { continue };
+            for block in body.blocks() {
+                match block.ident.as_str() {
+                    "resource" => resources += 1,
+                    "data" => data += 1,
+                    _ => {}
+                }
+            }
+        }
+        decls.resources.reserve(resources);
+        decls.data.reserve(data);
         for file in &module.files {
             let Ok(body) = &file.body else { continue };
             for block in body.blocks() {

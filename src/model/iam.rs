@@ -84,35 +84,26 @@ impl Statement {
 
 /// The statements of a policy document as IAM returns it.
 pub fn json_statements(document: &serde_json::Value) -> Vec<Statement> {
-    document_statements(&Value::from_json(document, &None), Keep::All)
+    document_statements(&Value::from_json(document, &None), None)
 }
 
-/// Which statements of a document to read.
-#[derive(Clone, Copy)]
-enum Keep<'a> {
-    All,
-    /// Those that allow this action: the others are passed over before their action and
-    /// resource lists are copied.
-    Allowing(&'a str),
-}
-
-impl Keep<'_> {
-    fn keeps(self, allow: bool, actions: &Value) -> bool {
-        match self {
-            Keep::All => true,
-            Keep::Allowing(action) => {
-                allow
-                    && list_items(actions)
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .any(|a| wildcard_match_ignoring_case(a, action))
-            }
-        }
-    }
+/// Whether a statement is read: every one, or with `only_allowing`, one that allows that
+/// action; the others are passed over before their action and resource lists are copied.
+fn kept(only_allowing: Option<&str>, allow: bool, actions: Option<&Value>) -> bool {
+    let Some(action) = only_allowing else {
+        return true;
+    };
+    allow
+        && actions.is_some_and(|actions| {
+            list_items(actions)
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|a| wildcard_match_ignoring_case(a, action))
+        })
 }
 
 /// The statements of a policy document: `Statement` may be one object or a list.
-fn document_statements(document: &Value, keep: Keep) -> Vec<Statement> {
+fn document_statements(document: &Value, only_allowing: Option<&str>) -> Vec<Statement> {
     let Some(statements) = document.as_map().and_then(|m| m.get("Statement")) else {
         return Vec::new();
     };
@@ -122,7 +113,7 @@ fn document_statements(document: &Value, keep: Keep) -> Vec<Statement> {
             let s = s.as_map()?;
             let allow = s.get("Effect").and_then(Value::as_str) == Some("Allow");
             let (actions, resources) = (s.get("Action")?, s.get("Resource")?);
-            keep.keeps(allow, actions).then(|| Statement {
+            kept(only_allowing, allow, Some(actions)).then(|| Statement {
                 allow,
                 actions: strings(actions),
                 resources: values(resources),
@@ -177,7 +168,7 @@ impl<'m> Model<'m> {
             .map_or(&[][..], Vec::as_slice)
             .iter()
             .filter_map(|&position| self.instance_at(position).1.body.attr("policy"))
-            .map(|attr| (attr, self.statements(&attr.value, Keep::Allowing(action))))
+            .map(|attr| (attr, self.statements(&attr.value, Some(action))))
             .collect()
     }
 
@@ -218,10 +209,10 @@ impl<'m> Model<'m> {
 
     /// Reads a policy document: a JSON string, `jsonencode(...)` of a structure with
     /// unknowns, or `data.aws_iam_policy_document.x.json`.
-    fn statements(&self, policy: &Value, keep: Keep) -> Vec<Statement> {
+    fn statements(&self, policy: &Value, only_allowing: Option<&str>) -> Vec<Statement> {
         // What `jsonencode` encoded gives the statements the text would, without parsing it.
         if let (Kind::String(_), Some(encoded)) = (&policy.kind, &policy.encoded) {
-            return document_statements(encoded, keep);
+            return document_statements(encoded, only_allowing);
         }
         let document = match &policy.kind {
             Kind::String(text) => match serde_json::from_str(text) {
@@ -230,22 +221,27 @@ impl<'m> Model<'m> {
             },
             Kind::Unknown(u) => match &*u.source {
                 Source::Encoded(v) => (**v).clone(),
-                Source::Resource(_) => return self.policy_document_statements(policy, keep),
+                Source::Resource(_) => {
+                    return self.policy_document_statements(policy, only_allowing)
+                }
                 _ => return Vec::new(),
             },
             _ => return Vec::new(),
         };
-        document_statements(&document, keep)
+        document_statements(&document, only_allowing)
     }
 
-    fn policy_document_statements(&self, policy: &Value, keep: Keep) -> Vec<Statement> {
+    fn policy_document_statements(
+        &self,
+        policy: &Value,
+        only_allowing: Option<&str>,
+    ) -> Vec<Statement> {
         let Some((resource, document)) = self.referenced(policy) else {
             return Vec::new();
         };
         if resource.kind != "aws_iam_policy_document" {
             return Vec::new();
         }
-        let no_actions = Value::null();
         document
             .body
             .blocks("statement")
@@ -253,12 +249,11 @@ impl<'m> Model<'m> {
                 let get = |name: &str| s.body.attr(name).map(|a| &a.value);
                 let allow = get("effect").and_then(Value::as_str).unwrap_or("Allow") == "Allow";
                 let actions = get("actions");
-                keep.keeps(allow, actions.unwrap_or(&no_actions))
-                    .then(|| Statement {
-                        allow,
-                        actions: actions.map(strings).unwrap_or_default(),
-                        resources: get("resources").map(values).unwrap_or_default(),
-                    })
+                kept(only_allowing, allow, actions).then(|| Statement {
+                    allow,
+                    actions: actions.map(strings).unwrap_or_default(),
+                    resources: get("resources").map(values).unwrap_or_default(),
+                })
             })
             .collect()
     }

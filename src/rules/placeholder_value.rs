@@ -171,20 +171,11 @@ fn first_placeholder(value: &Value) -> Option<(&Value, String)> {
 /// as "Todo app access" or a name like "xxxlarge" is not a placeholder; `TODO` counts only
 /// in capitals, as people write it when they mean it.
 pub fn placeholder(text: &str) -> Option<String> {
-    // Every placeholder word is ASCII, so ASCII text (nearly all of it) is split by bytes;
-    // other text by characters, where a letter such as `é` joins a word as it should.
-    let word = if text.is_ascii() {
-        text.as_bytes()
-            .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-            .find(|word| is_placeholder_word(word))
-            .map(|word| String::from_utf8_lossy(word).into_owned())
-    } else {
-        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .find(|word| is_placeholder_word(word.as_bytes()))
-            .map(str::to_string)
-    };
-    if word.is_some() {
-        return word;
+    let word = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .find(|word| is_placeholder_word(word));
+    if let Some(word) = word {
+        return Some(word.to_string());
     }
     let mut rest = text;
     while let Some(open) = rest.find('<') {
@@ -209,12 +200,12 @@ pub fn placeholder(text: &str) -> Option<String> {
 
 /// A word compared in place: every word of every string is asked, and most are no
 /// placeholder.
-fn is_placeholder_word(word: &[u8]) -> bool {
-    [&b"CHANGEME"[..], b"CHANGE_ME", b"REPLACEME", b"REPLACE_ME"]
+fn is_placeholder_word(word: &str) -> bool {
+    ["CHANGEME", "CHANGE_ME", "REPLACEME", "REPLACE_ME"]
         .iter()
         .any(|p| word.eq_ignore_ascii_case(p))
-        || word == b"TODO"
-        || (word.len() >= 3 && word.iter().all(|&b| b == b'x' || b == b'X'))
+        || word == "TODO"
+        || (word.len() >= 3 && word.bytes().all(|b| b == b'x' || b == b'X'))
 }
 
 #[cfg(test)]
@@ -235,7 +226,7 @@ mod unit {
             ("a < b > c", None),
             ("prod-admins", None),
             ("<>", None),
-            // Text that is not ASCII is split by characters: `é` is a letter of its word.
+            // Words are split at what is not a letter, a digit or `_`: `é` is a letter.
             ("café TODO", Some("TODO")),
             ("éTODO", None),
             ("→TODO", Some("TODO")),
