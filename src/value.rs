@@ -11,6 +11,16 @@ use std::sync::Arc;
 /// instructions, and foldhash, still seeded per process, took most of that away.
 pub type Names<V> = indexmap::IndexMap<String, V, foldhash::fast::RandomState>;
 
+/// An object's entries in the order Terraform sees them, by key (byte-wise), whatever the
+/// order they were written in: cty keeps object attributes and map keys sorted, so `keys`,
+/// `values`, `for` expressions, `for_each` and `jsonencode` all go by key. `Names` keeps
+/// the written order for everything else (attributes in reports, the model's output).
+pub fn by_key<V>(map: &Names<V>) -> Vec<(&String, &V)> {
+    let mut entries: Vec<(&String, &V)> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
 #[derive(Clone, Debug)]
 pub struct Value {
     pub kind: Kind,
@@ -386,7 +396,7 @@ impl serde::Serialize for Json<'_> {
             }
             Kind::Object(map) | Kind::Resource { attrs: map, .. } => {
                 let mut entries = out.serialize_map(Some(map.len()))?;
-                for (key, value) in map.iter() {
+                for (key, value) in by_key(map) {
                     entries.serialize_entry(key, &Json(value))?;
                 }
                 entries.end()
@@ -450,7 +460,8 @@ mod tests {
             },
             None,
         );
-        let object_text = "{\"b\":1,\"a\":\"x\\\"\\n\u{e9}\",\"c\":null}";
+        // Keys by name, as Terraform's `jsonencode` writes them, not as they were written.
+        let object_text = "{\"a\":\"x\\\"\\n\u{e9}\",\"b\":1,\"c\":null}";
         for (value, text) in [
             (Value::new(Kind::Object(object.into()), None), object_text),
             (list, "[0.5,0,1000000000000000.0,null,null,true,[]]"),

@@ -6,7 +6,7 @@ use super::Cx;
 use super::{functions, Attr, Body, Eval, NestedBlock, Scope};
 use crate::provider;
 use crate::source::Loc;
-use crate::value::{Kind, Names, Source, Value};
+use crate::value::{by_key, Kind, Names, Source, Value};
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Block, Body as SyntaxBody};
 use hcl_edit::template::{Directive, Element, Template};
@@ -385,7 +385,8 @@ fn for_each_entries_any(value: &Value) -> Option<Vec<(Value, Value)>> {
                 .collect(),
         ),
         Kind::Object(map) | Kind::Resource { attrs: map, .. } => Some(
-            map.iter()
+            by_key(map)
+                .into_iter()
                 .map(|(k, v)| (Value::string(k.clone(), None), v.clone()))
                 .collect(),
         ),

@@ -3,7 +3,7 @@
 
 use crate::load::ModuleDir;
 use crate::source::{Loc, SourceFile};
-use crate::value::{format_number, Kind, Names, Source, Value};
+use crate::value::{by_key, format_number, Kind, Names, Source, Value};
 use std::sync::Arc;
 
 /// Largest file `file()` reads; bigger ones are unknown rather than held in memory.
@@ -69,7 +69,8 @@ pub fn call(
             Kind::Object(out.into())
         }
         ("flatten", [l]) => Kind::List(flatten(list_arg(l)?)),
-        ("distinct" | "toset", [l]) => Kind::List(distinct(list_arg(l)?)),
+        ("distinct", [l]) => Kind::List(distinct(list_arg(l)?)),
+        ("toset", [l]) => Kind::List(set_order(distinct(list_arg(l)?))),
         ("tolist", [l]) => Kind::List(list_arg(l)?.to_vec()),
         ("tomap", [m]) => Kind::Object(m.as_map().ok_or("tomap takes a map")?.clone().into()),
         ("tostring", [v]) => {
@@ -78,12 +79,17 @@ pub fn call(
         ("tonumber", [v]) => Kind::Number(v.as_number().ok_or("tonumber: not a number")?),
         ("tobool", [v]) => Kind::Bool(v.as_bool().ok_or("tobool: not a bool")?),
         ("keys", [m]) => Kind::List(
-            map_arg(m)?
-                .keys()
-                .map(|k| Value::string(k.clone(), None))
+            by_key(map_arg(m)?)
+                .into_iter()
+                .map(|(k, _)| Value::string(k.clone(), None))
                 .collect(),
         ),
-        ("values", [m]) => Kind::List(map_arg(m)?.values().cloned().collect()),
+        ("values", [m]) => Kind::List(
+            by_key(map_arg(m)?)
+                .into_iter()
+                .map(|(_, v)| v.clone())
+                .collect(),
+        ),
         ("lookup", [m, key, rest @ ..]) if rest.len() <= 1 => {
             match map_arg(m)?.get(str_arg(key)?) {
                 Some(v) => return Ok(v.clone()),
@@ -214,6 +220,45 @@ fn distinct(items: &[Value]) -> Vec<Value> {
         }
     }
     out
+}
+
+/// A set's elements in the order Terraform iterates them (`for`, `for_each`, `tolist`):
+/// numbers by value; other primitives by their string form, since Terraform converts a
+/// set that mixes them to a set of strings (where `1` and `"1"` are one element). Sets of
+/// anything else keep the written order: Terraform orders those by a hash, which nothing
+/// may rely on.
+fn set_order(mut items: Vec<Value>) -> Vec<Value> {
+    let number = |v: &Value| match v.kind {
+        Kind::Number(n) => n,
+        _ => f64::NAN,
+    };
+    if items.iter().all(|v| matches!(v.kind, Kind::Number(_))) {
+        items.sort_by(|a, b| number(a).total_cmp(&number(b)));
+        return items;
+    }
+    let Some(strings) = items
+        .iter()
+        .map(Value::to_template_string)
+        .collect::<Option<Vec<String>>>()
+    else {
+        return items;
+    };
+    let mixed = items
+        .windows(2)
+        .any(|w| std::mem::discriminant(&w[0].kind) != std::mem::discriminant(&w[1].kind));
+    let mut keyed: Vec<(String, Value)> = strings.into_iter().zip(items).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.dedup_by(|a, b| a.0 == b.0);
+    keyed
+        .into_iter()
+        .map(|(s, v)| match mixed {
+            true => Value {
+                kind: Kind::String(s),
+                ..v
+            },
+            false => v,
+        })
+        .collect()
 }
 
 fn title(s: &str) -> String {

@@ -4,7 +4,7 @@
 use super::Cx;
 use super::{Body, Decl, Expansion, ModuleInstances, Scope, Slot};
 use crate::source::Loc;
-use crate::value::{Kind, Names, Source, Value};
+use crate::value::{by_key, Kind, Names, Source, Value};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -206,7 +206,8 @@ fn for_each_entries(value: &Value) -> Option<Vec<(String, Value, Option<Loc>)>> 
     }
     match &value.kind {
         Kind::Object(map) => Some(
-            map.iter()
+            by_key(map)
+                .into_iter()
                 .map(|(k, v)| {
                     let written = value.key_origins.as_ref().and_then(|o| o.get(k)).cloned();
                     (k.clone(), v.clone(), written)

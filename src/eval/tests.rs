@@ -116,6 +116,34 @@ fn functions() {
     }
 }
 
+/// Terraform keeps object keys and the elements of a set of primitives sorted, so every
+/// way of reading them in order goes by key, not by the order they were written in.
+#[test]
+fn objects_and_sets_are_read_in_terraforms_order() {
+    for (expr, expected) in [
+        ("keys({ b = 1, a = 2, C = 3 })", r#"["C","a","b"]"#),
+        ("values({ b = 1, a = 2 })", "[2,1]"),
+        ("[for k, v in { b = 1, a = 2 } : k]", r#"["a","b"]"#),
+        ("[for v in { b = 1, a = 2 } : v]", "[2,1]"),
+        (
+            r#""%{for k, v in { b = 1, a = 2 }}${k}%{endfor}""#,
+            r#""ab""#,
+        ),
+        ("values({ b = 1, a = 2 })[0]", "2"),
+        (
+            "jsonencode({ b = 1, a = { d = 1, c = 2 } })",
+            r#""{\"a\":{\"c\":2,\"d\":1},\"b\":1}""#,
+        ),
+        (r#"tolist(toset(["b", "a", "b"]))"#, r#"["a","b"]"#),
+        ("toset([10, 9, 100])", "[9,10,100]"),
+        (r#"toset(["b", 1, "1"])"#, r#"["1","b"]"#),
+        ("toset([true, false])", "[false,true]"),
+        (r#"distinct(["b", "a", "b"])"#, r#"["b","a"]"#),
+    ] {
+        assert_eq!(eval(expr), expected, "{expr}");
+    }
+}
+
 #[test]
 fn unknowns_propagate_and_remember_their_source() {
     for (expr, expected) in [
@@ -174,11 +202,11 @@ fn count_and_for_each_expand_and_zero_means_absent() {
         r#"
 variable "on" { default = false }
 resource "sym_target" "set" {
-  for_each = toset(["a", "b"])
+  for_each = toset(["b", "a"])
   name     = "t-${each.key}"
 }
 resource "sym_target" "map" {
-  for_each = { x = "X" }
+  for_each = { y = "Y", x = "X" }
   name     = each.value
 }
 resource "sym_target" "counted" {
@@ -228,7 +256,10 @@ resource "sym_target" "off" {
     );
     assert_eq!(
         names("sym_target.map"),
-        pairs(&[("sym_target.map[\"x\"]", "X")])
+        pairs(&[
+            ("sym_target.map[\"x\"]", "X"),
+            ("sym_target.map[\"y\"]", "Y")
+        ])
     );
     assert_eq!(
         names("sym_target.counted"),
