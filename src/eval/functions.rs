@@ -149,7 +149,7 @@ pub fn call(
         ("upper", [s]) => Kind::String(str_arg(s)?.to_uppercase()),
         ("title", [s]) => Kind::String(title(str_arg(s)?)),
         ("replace", [s, from, to]) => {
-            Kind::String(str_arg(s)?.replace(str_arg(from)?, str_arg(to)?))
+            Kind::String(replace(str_arg(s)?, str_arg(from)?, str_arg(to)?)?)
         }
         ("trimprefix", [s, p]) => {
             let s = str_arg(s)?;
@@ -261,18 +261,39 @@ fn set_order(mut items: Vec<Value>) -> Vec<Value> {
         .collect()
 }
 
+/// Terraform's `title` is Go's `strings.Title`: a letter after a separator is upper-cased.
+/// In ASCII every character but letters, digits and `_` separates words (so `ops_admin`
+/// stays one word); beyond ASCII only white space does.
 fn title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut start = true;
     for c in s.chars() {
-        if start && c.is_alphabetic() {
+        if start {
             out.extend(c.to_uppercase());
         } else {
             out.push(c);
         }
-        start = !c.is_alphanumeric();
+        start = match c.is_ascii() {
+            true => !(c.is_ascii_alphanumeric() || c == '_'),
+            false => c.is_whitespace(),
+        };
     }
     out
+}
+
+/// Terraform's `replace`: a `from` wrapped in slashes is a regular expression (RE2, whose
+/// syntax the `regex` crate shares), and `$1` or `${name}` in `to` name its groups;
+/// otherwise every occurrence of the text is replaced.
+fn replace(s: &str, from: &str, to: &str) -> Result<String, String> {
+    let Some(pattern) = from
+        .strip_prefix('/')
+        .and_then(|rest| rest.strip_suffix('/'))
+    else {
+        return Ok(s.replace(from, to));
+    };
+    let pattern =
+        regex::Regex::new(pattern).map_err(|e| format!("replace: invalid pattern {from}: {e}"))?;
+    Ok(pattern.replace_all(s, to).into_owned())
 }
 
 /// Terraform's `format` for the verbs Sym configurations use: %s %d %v %q %%.

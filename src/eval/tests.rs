@@ -99,7 +99,16 @@ fn functions() {
         ("lower(\"AB\")", r#""ab""#),
         ("upper(\"ab\")", r#""AB""#),
         ("title(\"ops admin\")", r#""Ops Admin""#),
+        (
+            "title(\"ops_admin-team o'neil\")",
+            r#""Ops_admin-Team O'Neil""#,
+        ),
         ("replace(\"a-b\", \"-\", \"_\")", r#""a_b""#),
+        ("replace(\"a/b\", \"/\", \"_\")", r#""a_b""#),
+        (
+            "replace(\"ops-admin-1\", \"/-([a-z]+)/\", \"_$1\")",
+            r#""ops_admin-1""#,
+        ),
         ("trimprefix(\"prod-ops\", \"prod-\")", r#""ops""#),
         ("trimsuffix(\"ops-admin\", \"-admin\")", r#""ops""#),
         ("startswith(\"prod-ops\", \"prod\")", "true"),
@@ -114,6 +123,11 @@ fn functions() {
     ] {
         assert_eq!(eval(expr), expected, "{expr}");
     }
+    let invalid = eval("replace(\"x\", \"/(/\", \"y\")");
+    assert!(
+        invalid.starts_with("unknown(invalid expression (replace: invalid pattern /(/: "),
+        "{invalid}"
+    );
 }
 
 /// Terraform keeps object keys and the elements of a set of primitives sorted, so every
