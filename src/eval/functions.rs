@@ -212,7 +212,7 @@ fn flatten(items: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-fn distinct(items: &[Value]) -> Vec<Value> {
+pub(super) fn distinct(items: &[Value]) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     for v in items {
         if !out.iter().any(|o| o.equals(v) == Some(true)) {
@@ -227,7 +227,7 @@ fn distinct(items: &[Value]) -> Vec<Value> {
 /// set that mixes them to a set of strings (where `1` and `"1"` are one element). Sets of
 /// anything else keep the written order: Terraform orders those by a hash, which nothing
 /// may rely on.
-fn set_order(mut items: Vec<Value>) -> Vec<Value> {
+pub(super) fn set_order(mut items: Vec<Value>) -> Vec<Value> {
     let number = |v: &Value| match v.kind {
         Kind::Number(n) => n,
         _ => f64::NAN,

@@ -11,7 +11,8 @@
 //!
 //! The evaluator's parts: `decls` (what a module declares, by name), `scope` (a module
 //! instance and what its references resolve to), `expr` (expressions, templates and block
-//! bodies), `instances` (module calls, and `count`/`for_each` expansion).
+//! bodies), `instances` (module calls, and `count`/`for_each` expansion), `types` (variables'
+//! type constraints).
 
 mod decls;
 mod expr;
@@ -20,6 +21,7 @@ mod instances;
 mod scope;
 #[cfg(test)]
 mod tests;
+mod types;
 
 use crate::source::{Loc, SourceFile};
 use crate::value::Names;

@@ -3,6 +3,7 @@
 //! `module.`, `data.` and resource references resolve to; cycles and the depth limit.
 
 use super::instances::collect_instances;
+use super::types::{convert, Type};
 use super::{
     Cx, Cycle, Decls, Eval, EvaluatedResource, Expansion, Inputs, Instance, ModuleInstances, Slot,
     VarArg, MAX_REFERENCE_DEPTH,
@@ -91,6 +92,7 @@ impl<'w> Scope<'w> {
         for (name, value) in given {
             // Values for variables this root does not declare belong to other roots.
             if scope.decls.variables.contains_key(&name) {
+                let value = scope.typed(&name, value);
                 scope.variables.insert(name, value);
             }
         }
@@ -138,7 +140,7 @@ impl<'w> Scope<'w> {
             .iter()
             .map(|(name, decl)| {
                 let value = match decl.block.body.get_attribute("default") {
-                    Some(attr) => scope.eval_root(&attr.value, decl.file),
+                    Some(attr) => scope.typed(name, scope.eval_root(&attr.value, decl.file)),
                     None => Value::unknown(Source::Variable(format!("{}var.{name}", scope.prefix))),
                 };
                 (name.clone(), value)
@@ -146,6 +148,28 @@ impl<'w> Scope<'w> {
             .collect();
         scope.variables.extend(defaults);
         scope
+    }
+
+    /// `value` given to the variable `name`, converted to the variable's declared type as
+    /// Terraform converts it (see `types`). A value that does not convert is unknown: it
+    /// stops Terraform, so nothing can be said of what depends on it.
+    pub(super) fn typed(&self, name: &str, value: Value) -> Value {
+        let Some(decl) = self.decls.variables.get(name) else {
+            return value;
+        };
+        let Some(declared) = decl.block.body.get_attribute("type") else {
+            return value;
+        };
+        let eval = |expr: &Expression| self.eval_root(expr, decl.file);
+        let Some(type_) = Type::parse(&declared.value, &eval) else {
+            return value;
+        };
+        convert(value, &type_).unwrap_or_else(|message| {
+            Value::unknown(Source::Invalid(format!(
+                "var.{name} of type {}: {message}",
+                declared.value.span().map_or("", |s| &decl.file.text[s])
+            )))
+        })
     }
 
     fn tfvars_values(&self, file: &crate::load::ParsedFile) -> Vec<(String, Value)> {

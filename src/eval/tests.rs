@@ -6,9 +6,15 @@ use crate::load;
 /// Evaluates `expr` as `local.result` in a module that also declares `var.unknown` (no
 /// value) and `var.list`, `var.map`; renders the result as JSON, or `unknown(<source>)`.
 fn eval(expr: &str) -> String {
+    eval_beside("", expr)
+}
+
+/// `eval`, in a module that also declares `declarations`.
+fn eval_beside(declarations: &str, expr: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         r#"
+{declarations}
 variable "unknown" {{}}
 variable "list" {{ default = ["a", "b", "c"] }}
 variable "map" {{ default = {{ x = 1, y = 2 }} }}
@@ -155,6 +161,76 @@ fn objects_and_sets_are_read_in_terraforms_order() {
         (r#"distinct(["b", "a", "b"])"#, r#"["b","a"]"#),
     ] {
         assert_eq!(eval(expr), expected, "{expr}");
+    }
+}
+
+/// A value given to a typed variable is converted to the type before anything reads it.
+#[test]
+fn variables_take_their_declared_type() {
+    let declarations = r#"
+variable "groups" {
+  type    = set(string)
+  default = ["b", "a", "b"]
+}
+variable "seconds" {
+  type    = number
+  default = "3600"
+}
+variable "label" {
+  type    = string
+  default = 5
+}
+variable "tags" {
+  type    = map(string)
+  default = { a = 1, b = true }
+}
+variable "pair" {
+  type    = tuple([string, number])
+  default = [1, "2"]
+}
+variable "targets" {
+  type = list(object({
+    name  = string
+    label = optional(string, "none")
+    note  = optional(string)
+  }))
+  default = [{ name = "ops", extra = 1 }, { name = "dev", label = "Dev" }]
+}
+variable "missing" {
+  type    = object({ name = string })
+  default = { label = "x" }
+}
+variable "wrong" {
+  type    = number
+  default = "soon"
+}
+variable "loose" {
+  type    = any
+  default = ["b", "a", "b"]
+}
+"#;
+    for (expr, expected) in [
+        ("var.groups", r#"["a","b"]"#),
+        ("[for g in var.groups : upper(g)]", r#"["A","B"]"#),
+        ("var.seconds + 1", "3601"),
+        ("var.label", r#""5""#),
+        ("var.tags", r#"{"a":"1","b":"true"}"#),
+        ("var.pair", r#"["1",2]"#),
+        (
+            "var.targets",
+            r#"[{"label":"none","name":"ops","note":null},{"label":"Dev","name":"dev","note":null}]"#,
+        ),
+        (
+            "var.missing",
+            "unknown(invalid expression (var.missing of type object({ name = string }): attribute `name` is required))",
+        ),
+        (
+            "var.wrong",
+            "unknown(invalid expression (var.wrong of type number: a number is required))",
+        ),
+        ("var.loose", r#"["b","a","b"]"#),
+    ] {
+        assert_eq!(eval_beside(declarations, expr), expected, "{expr}");
     }
 }
 
