@@ -165,9 +165,11 @@ impl<'w> Scope<'w> {
             return value;
         };
         convert(value, &type_).unwrap_or_else(|message| {
+            // The type as written, on one line: a message is no place for its layout.
+            let written = declared.value.span().map_or("", |s| &decl.file.text[s]);
+            let written = written.split_whitespace().collect::<Vec<_>>().join(" ");
             Value::unknown(Source::Invalid(format!(
-                "var.{name} of type {}: {message}",
-                declared.value.span().map_or("", |s| &decl.file.text[s])
+                "var.{name} of type {written}: {message}"
             )))
         })
     }

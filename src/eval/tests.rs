@@ -197,7 +197,9 @@ variable "targets" {
   default = [{ name = "ops", extra = 1 }, { name = "dev", label = "Dev" }]
 }
 variable "missing" {
-  type    = object({ name = string })
+  type = object({
+    name = string
+  })
   default = { label = "x" }
 }
 variable "wrong" {
