@@ -105,6 +105,18 @@ impl Value {
         Value::new(Kind::String(s.into()), origin)
     }
 
+    /// The attribute `name` of the resource instance at `address`, which its provider
+    /// computes when it is applied.
+    pub fn computed(address: Arc<str>, name: &str) -> Value {
+        Value::new(
+            Kind::Unknown(Unknown {
+                source: Arc::new(Source::Resource(address)),
+                path: vec![name.to_string()],
+            }),
+            None,
+        )
+    }
+
     pub fn unknown(source: Source) -> Value {
         Value::new(
             Kind::Unknown(Unknown {
@@ -217,17 +229,10 @@ impl Value {
                 .get(name)
                 .cloned()
                 .ok_or_else(|| format!("this object has no attribute `{name}`")),
-            Kind::Resource { address, attrs } => {
-                Ok(attrs.get(name).cloned().unwrap_or_else(|| {
-                    Value::new(
-                        Kind::Unknown(Unknown {
-                            source: Arc::new(Source::Resource(address.clone())),
-                            path: vec![name.to_string()],
-                        }),
-                        None,
-                    )
-                }))
-            }
+            Kind::Resource { address, attrs } => Ok(attrs
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| Value::computed(address.clone(), name))),
             Kind::Unknown(u) => Ok(u.extended(name)),
             Kind::Null => Err(format!(
                 "attempt to get attribute `{name}` from a null value"

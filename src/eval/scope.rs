@@ -11,7 +11,7 @@ use super::{
 use crate::load::{ModuleDir, Workspace};
 use crate::provider;
 use crate::source::{Loc, SourceFile};
-use crate::value::{Kind, Source, Unknown, Value};
+use crate::value::{Kind, Source, Value};
 use foldhash::HashMap;
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::Span;
@@ -500,13 +500,5 @@ fn instance_attribute(kind: &str, instance: &Instance, name: &str) -> Value {
         .or_else(|| {
             provider::known_attribute(kind, name, |declared| instance.body.value_of(declared))
         })
-        .unwrap_or_else(|| {
-            Value::new(
-                Kind::Unknown(Unknown {
-                    source: Arc::new(Source::Resource(Arc::from(instance.address.as_str()))),
-                    path: vec![name.to_string()],
-                }),
-                None,
-            )
-        })
+        .unwrap_or_else(|| Value::computed(Arc::from(instance.address.as_str()), name))
 }

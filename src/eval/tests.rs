@@ -236,6 +236,73 @@ variable "loose" {
     }
 }
 
+/// A module's typed variables convert its call's arguments: a resource given for an object
+/// type keeps what its provider computes as unknown, not missing.
+#[test]
+fn module_arguments_take_the_declared_type() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+resource "sym_environment" "this" {
+  name = "prod"
+}
+module "flow" {
+  source = "./flow"
+  env    = sym_environment.this
+  teams  = ["b", "a", "b"]
+}
+"#,
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("flow")).unwrap();
+    std::fs::write(
+        dir.path().join("flow/main.tf"),
+        r#"
+variable "env" {
+  type = object({ id = string, name = string })
+}
+variable "teams" {
+  type = set(string)
+}
+resource "sym_flow" "team" {
+  for_each       = var.teams
+  name           = "${var.env.name}-${each.key}"
+  environment_id = var.env.id
+}
+"#,
+    )
+    .unwrap();
+    let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
+    let root = Scope::root(&workspace, 0, &Inputs::default());
+    let flow = root.module_instances("flow").unwrap();
+    let flows = flow.instances[0].resource("sym_flow.team").unwrap();
+    let rendered: Vec<(String, String, String)> = flows
+        .instances
+        .iter()
+        .map(|i| {
+            let attr = |name: &str| render(&i.body.attr(name).unwrap().value);
+            (i.address.clone(), attr("name"), attr("environment_id"))
+        })
+        .collect();
+    let unknown_id = "unknown(sym_environment.this.id)".to_string();
+    assert_eq!(
+        rendered,
+        vec![
+            (
+                "module.flow.sym_flow.team[\"a\"]".to_string(),
+                r#""prod-a""#.to_string(),
+                unknown_id.clone()
+            ),
+            (
+                "module.flow.sym_flow.team[\"b\"]".to_string(),
+                r#""prod-b""#.to_string(),
+                unknown_id
+            ),
+        ]
+    );
+}
+
 #[test]
 fn unknowns_propagate_and_remember_their_source() {
     for (expr, expected) in [

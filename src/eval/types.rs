@@ -178,23 +178,14 @@ pub(super) fn convert(value: Value, type_: &Type) -> Result<Value, String> {
                     .into(),
             )
         }
-        (Type::Object(attrs), Kind::Object(mut map) | Kind::Resource { attrs: mut map, .. }) => {
-            let mut out = Names::with_capacity_and_hasher(attrs.len(), Default::default());
-            for attr in attrs {
-                let value = match map.swap_remove(&attr.name) {
-                    Some(v) if !v.is_null() => convert(v, &attr.type_)?,
-                    None if !attr.optional => {
-                        return Err(format!("attribute `{}` is required", attr.name))
-                    }
-                    _ => match &attr.default {
-                        Some(default) => convert(default.clone(), &attr.type_)?,
-                        None => Value::null(),
-                    },
-                };
-                out.insert(attr.name.clone(), value);
-            }
-            Kind::Object(out.into())
-        }
+        (Type::Object(attrs), Kind::Object(map)) => object(attrs, *map, None)?,
+        (
+            Type::Object(attrs),
+            Kind::Resource {
+                address,
+                attrs: map,
+            },
+        ) => object(attrs, *map, Some(address))?,
         _ => return Err(required()),
     };
     Ok(Value {
@@ -204,4 +195,31 @@ pub(super) fn convert(value: Value, type_: &Type) -> Result<Value, String> {
         encoded,
         key_origins,
     })
+}
+
+/// An object (or a resource instance, at `address`) converted to an object type: the
+/// declared attributes only. One left out takes its `optional` default, or null; a
+/// resource's attribute that is not declared is computed by its provider, so it is not
+/// missing but unknown.
+fn object(
+    attrs: &[ObjectAttr],
+    mut map: Names<Value>,
+    address: Option<std::sync::Arc<str>>,
+) -> Result<Kind, String> {
+    let mut out = Names::with_capacity_and_hasher(attrs.len(), Default::default());
+    for attr in attrs {
+        let value = match (map.swap_remove(&attr.name), &address) {
+            (Some(v), _) if !v.is_null() => convert(v, &attr.type_)?,
+            (None, Some(address)) => Value::computed(address.clone(), &attr.name),
+            (None, None) if !attr.optional => {
+                return Err(format!("attribute `{}` is required", attr.name))
+            }
+            _ => match &attr.default {
+                Some(default) => convert(default.clone(), &attr.type_)?,
+                None => Value::null(),
+            },
+        };
+        out.insert(attr.name.clone(), value);
+    }
+    Ok(Kind::Object(out.into()))
 }
