@@ -133,8 +133,10 @@ impl Scope<'_> {
                 }
                 Kind::Object(map.into())
             }
-            Expression::StringTemplate(t) => return self.template(t, cx, origin()),
-            Expression::HeredocTemplate(h) => return self.template(&h.template, cx, origin()),
+            Expression::StringTemplate(t) => return self.template(t, cx, origin(), (false, false)),
+            Expression::HeredocTemplate(h) => {
+                return self.template(&h.template, cx, origin(), (false, false))
+            }
             Expression::Parenthesis(p) => return self.eval(p.inner(), cx),
             Expression::Variable(v) => return self.variable(v.as_str(), cx),
             Expression::Conditional(c) => {
@@ -212,11 +214,31 @@ impl Scope<'_> {
         Value::unknown(Source::Function(name.to_string()))
     }
 
-    fn template(&self, template: &Template, cx: &Cx, origin: Option<Loc>) -> Eval {
+    /// A template's text. `~` beside a marker strips the white space of the literal next to
+    /// it: `edges` says whether the markers around this template (a directive's body)
+    /// strip its first literal's start and its last literal's end.
+    fn template(
+        &self,
+        template: &Template,
+        cx: &Cx,
+        origin: Option<Loc>,
+        edges: (bool, bool),
+    ) -> Eval {
         let mut out = String::new();
-        for element in template.iter() {
+        let mut previous: Option<&Element> = None;
+        let mut elements = template.iter().peekable();
+        while let Some(element) = elements.next() {
             match element {
-                Element::Literal(s) => out.push_str(s.value()),
+                Element::Literal(s) => {
+                    let mut text = s.value().as_str();
+                    if previous.map_or(edges.0, strips_after) {
+                        text = text.trim_start();
+                    }
+                    if elements.peek().map_or(edges.1, |next| strips_before(next)) {
+                        text = text.trim_end();
+                    }
+                    out.push_str(text);
+                }
                 Element::Interpolation(i) => {
                     let value = self.eval(&i.expr, cx)?;
                     if value.is_unknown() {
@@ -238,13 +260,18 @@ impl Scope<'_> {
                         if cond.is_unknown() {
                             return Ok(cond);
                         }
+                        let end = d.endif_expr.strip.strip_start();
                         let chosen = if cond.as_bool().ok_or("an if directive needs a bool")? {
-                            Some(&d.if_expr.template)
+                            let else_start = d.else_expr.as_ref().map(|e| e.strip.strip_start());
+                            let edges = (d.if_expr.strip.strip_end(), else_start.unwrap_or(end));
+                            Some((&d.if_expr.template, edges))
                         } else {
-                            d.else_expr.as_ref().map(|e| &e.template)
+                            d.else_expr
+                                .as_ref()
+                                .map(|e| (&e.template, (e.strip.strip_end(), end)))
                         };
-                        if let Some(t) = chosen {
-                            let part = self.template(t, cx, None)?;
+                        if let Some((t, edges)) = chosen {
+                            let part = self.template(t, cx, None, edges)?;
                             if part.is_unknown() {
                                 return Ok(part);
                             }
@@ -262,7 +289,8 @@ impl Scope<'_> {
                             if let Some(k) = &f.key_var {
                                 inner = inner.bind(k.as_str(), key);
                             }
-                            let part = self.template(&f.template, &inner, None)?;
+                            let edges = (f.strip.strip_end(), d.endfor_expr.strip.strip_start());
+                            let part = self.template(&f.template, &inner, None, edges)?;
                             if part.is_unknown() {
                                 return Ok(part);
                             }
@@ -271,6 +299,7 @@ impl Scope<'_> {
                     }
                 },
             }
+            previous = Some(element);
         }
         Ok(Value::string(out, origin))
     }
@@ -375,6 +404,32 @@ impl Scope<'_> {
 }
 
 /// Entries of any collection, as `for` expressions see them: list index or map key.
+/// Whether a template element strips the white space at the end of the literal before it
+/// (`${~`, `%{~ if`, `%{~ for`).
+fn strips_before(element: &Element) -> bool {
+    match element {
+        Element::Literal(_) => false,
+        Element::Interpolation(i) => i.strip.strip_start(),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(d) => d.if_expr.strip.strip_start(),
+            Directive::For(d) => d.for_expr.strip.strip_start(),
+        },
+    }
+}
+
+/// Whether a template element strips the white space at the start of the literal after it
+/// (`~}` closing an interpolation, an `endif` or an `endfor`).
+fn strips_after(element: &Element) -> bool {
+    match element {
+        Element::Literal(_) => false,
+        Element::Interpolation(i) => i.strip.strip_end(),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(d) => d.endif_expr.strip.strip_end(),
+            Directive::For(d) => d.endfor_expr.strip.strip_end(),
+        },
+    }
+}
+
 fn for_each_entries_any(value: &Value) -> Option<Vec<(Value, Value)>> {
     match &value.kind {
         Kind::List(items) => Some(

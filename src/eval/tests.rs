@@ -49,6 +49,19 @@ fn literals_templates_and_operators() {
         ("<<-EOT\n    x\n    EOT", r#""x\n""#),
         (r#""%{if true}yes%{else}no%{endif}""#, r#""yes""#),
         (r#""%{for s in var.list}${s}%{endfor}""#, r#""abc""#),
+        (r#""a ${~ "b" ~} c""#, r#""abc""#),
+        (
+            "<<EOT\n%{ for s in var.list ~}\n${s}\n%{ endfor ~}\nEOT",
+            r#""a\nb\nc\n""#,
+        ),
+        (
+            r#""[ %{~ if false ~} yes %{~ else ~} no %{~ endif ~} ]""#,
+            r#""[no]""#,
+        ),
+        (
+            r#""[ %{~ if true ~} yes %{ else } no %{ endif ~} ]""#,
+            r#""[yes ]""#,
+        ),
         ("10 / 4 * 2 - 1", "4"),
         ("7 % 3", "1"),
         ("-(2)", "-2"),
