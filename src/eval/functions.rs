@@ -31,6 +31,10 @@ pub fn call(
             | "element"
             | "length"
             | "zipmap"
+            | "one"
+            | "reverse"
+            | "slice"
+            | "coalescelist"
     );
     let blocking = if rearranges {
         args.iter().find(|a| a.is_unknown())
@@ -162,6 +166,79 @@ pub fn call(
         ("trimspace", [s]) => Kind::String(str_arg(s)?.trim().to_string()),
         ("startswith", [s, p]) => Kind::Bool(str_arg(s)?.starts_with(str_arg(p)?)),
         ("endswith", [s, p]) => Kind::Bool(str_arg(s)?.ends_with(str_arg(p)?)),
+        ("one", [l]) => match list_arg(l)? {
+            [] => Kind::Null,
+            [item] => return Ok(item.clone()),
+            _ => return Err("one: the list has more than one element".into()),
+        },
+        ("compact", [l]) => Kind::List(
+            list_arg(l)?
+                .iter()
+                .filter(|v| !v.is_null() && v.as_str() != Some(""))
+                .cloned()
+                .collect(),
+        ),
+        ("reverse", [l]) => Kind::List(list_arg(l)?.iter().rev().cloned().collect()),
+        ("slice", [l, start, end]) => {
+            let items = list_arg(l)?;
+            let index = |v: &Value| {
+                v.as_number()
+                    .filter(|n| n.fract() == 0.0 && *n >= 0.0)
+                    .map(|n| n as usize)
+                    .ok_or("slice takes whole-number indexes")
+            };
+            let (start, end) = (index(start)?, index(end)?);
+            if start > end || end > items.len() {
+                return Err(format!(
+                    "slice: {start}..{end} is out of range for a list of {}",
+                    items.len()
+                ));
+            }
+            Kind::List(items[start..end].to_vec())
+        }
+        ("coalescelist", lists) => {
+            for list in lists {
+                let items = list_arg(list)?;
+                if !items.is_empty() {
+                    return Ok(list.clone());
+                }
+            }
+            return Err("coalescelist: every list is empty".into());
+        }
+        ("sort", [l]) => {
+            let mut strings = list_arg(l)?
+                .iter()
+                .map(|v| v.to_template_string().ok_or("sort takes strings"))
+                .collect::<Result<Vec<_>, _>>()?;
+            strings.sort();
+            Kind::List(
+                strings
+                    .into_iter()
+                    .map(|s| Value::string(s, None))
+                    .collect(),
+            )
+        }
+        ("trim", [s, cutset]) => {
+            let cutset = str_arg(cutset)?;
+            Kind::String(str_arg(s)?.trim_matches(|c| cutset.contains(c)).to_string())
+        }
+        ("chomp", [s]) => Kind::String(str_arg(s)?.trim_end_matches(['\r', '\n']).to_string()),
+        ("regex", [pattern, s]) => {
+            let pattern = compile(str_arg(pattern)?)?;
+            let captures = pattern
+                .captures(str_arg(s)?)
+                .ok_or("regex: the pattern does not match")?;
+            return Ok(Value::new(matched(&pattern, &captures)?, origin));
+        }
+        ("regexall", [pattern, s]) => {
+            let pattern = compile(str_arg(pattern)?)?;
+            Kind::List(
+                pattern
+                    .captures_iter(str_arg(s)?)
+                    .map(|captures| Ok(Value::new(matched(&pattern, &captures)?, None)))
+                    .collect::<Result<_, String>>()?,
+            )
+        }
         ("max" | "min", ns) if !ns.is_empty() => {
             let ns = ns
                 .iter()
@@ -281,6 +358,38 @@ fn title(s: &str) -> String {
     out
 }
 
+fn compile(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(pattern).map_err(|e| format!("invalid pattern {pattern:?}: {e}"))
+}
+
+/// What Terraform's `regex` makes of a match: the matched text when the pattern has no
+/// groups, a list of the groups when they are unnamed, an object when they are named
+/// (mixing the two is an error). A group that took no part in the match is null.
+fn matched(pattern: &regex::Regex, captures: &regex::Captures) -> Result<Kind, String> {
+    let text =
+        |m: Option<regex::Match>| m.map_or_else(Value::null, |m| Value::string(m.as_str(), None));
+    let groups: Vec<Option<&str>> = pattern.capture_names().skip(1).collect();
+    if groups.is_empty() {
+        return Ok(Kind::String(captures[0].to_string()));
+    }
+    if groups.iter().all(Option::is_none) {
+        return Ok(Kind::List(
+            (1..=groups.len()).map(|i| text(captures.get(i))).collect(),
+        ));
+    }
+    if groups.iter().all(Option::is_some) {
+        return Ok(Kind::Object(
+            groups
+                .into_iter()
+                .flatten()
+                .map(|name| (name.to_string(), text(captures.name(name))))
+                .collect::<Names<_>>()
+                .into(),
+        ));
+    }
+    Err("regex: a pattern may not mix named and unnamed groups".into())
+}
+
 /// Terraform's `replace`: a `from` wrapped in slashes is a regular expression (RE2, whose
 /// syntax the `regex` crate shares), and `$1` or `${name}` in `to` name its groups;
 /// otherwise every occurrence of the text is replaced.
@@ -291,8 +400,7 @@ fn replace(s: &str, from: &str, to: &str) -> Result<String, String> {
     else {
         return Ok(s.replace(from, to));
     };
-    let pattern =
-        regex::Regex::new(pattern).map_err(|e| format!("replace: invalid pattern {from}: {e}"))?;
+    let pattern = compile(pattern).map_err(|e| format!("replace: {e}"))?;
     Ok(pattern.replace_all(s, to).into_owned())
 }
 

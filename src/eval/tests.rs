@@ -139,14 +139,49 @@ fn functions() {
         ("can(var.map.nope)", "false"),
         ("can(var.map.x)", "true"),
         ("max(1, 5, 3)", "5"),
+        ("one([])", "null"),
+        ("one([\"a\"])", r#""a""#),
+        ("one([var.unknown])", "unknown(var.unknown)"),
+        ("compact([\"a\", \"\", null, \"b\"])", r#"["a","b"]"#),
+        ("reverse([1, 2, 3])", "[3,2,1]"),
+        ("slice(var.list, 1, 3)", r#"["b","c"]"#),
+        ("coalescelist([], [1], [2])", "[1]"),
+        ("sort([\"b\", \"a\", 10, 9])", r#"["10","9","a","b"]"#),
+        ("trim(\"?!hello?!\", \"!?\")", r#""hello""#),
+        ("chomp(\"hello\\n\\r\\n\")", r#""hello""#),
+        (
+            "regex(\"arn:aws:iam::[0-9]+:group/.*\", \"arn:aws:iam::1:group/sym/ops\")",
+            r#""arn:aws:iam::1:group/sym/ops""#,
+        ),
+        ("regex(\"([a-z]+)-([0-9]+)?\", \"ops-\")", r#"["ops",null]"#),
+        (
+            "regex(\"(?P<team>[a-z]+)-(?P<n>[0-9]+)\", \"ops-12\")",
+            r#"{"n":"12","team":"ops"}"#,
+        ),
+        ("regexall(\"[0-9]+\", \"a1b22\")", r#"["1","22"]"#),
+        ("regexall(\"x\", \"abc\")", "[]"),
     ] {
         assert_eq!(eval(expr), expected, "{expr}");
     }
     let invalid = eval("replace(\"x\", \"/(/\", \"y\")");
     assert!(
-        invalid.starts_with("unknown(invalid expression (replace: invalid pattern /(/: "),
+        invalid.starts_with("unknown(invalid expression (replace: invalid pattern \"(\": "),
         "{invalid}"
     );
+    for (expr, error) in [
+        ("one([1, 2])", "one: the list has more than one element"),
+        ("regex(\"x\", \"abc\")", "regex: the pattern does not match"),
+        (
+            "slice(var.list, 2, 4)",
+            "slice: 2..4 is out of range for a list of 3",
+        ),
+    ] {
+        assert_eq!(
+            eval(expr),
+            format!("unknown(invalid expression ({error}))"),
+            "{expr}"
+        );
+    }
 }
 
 /// Terraform keeps object keys and the elements of a set of primitives sorted, so every
