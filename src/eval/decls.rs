@@ -42,6 +42,9 @@ pub struct Decls<'m> {
     pub resources: Names<Decl<'m>>,
     /// `type.name` (without the `data.` prefix)
     pub data: Names<Decl<'m>>,
+    /// Ephemeral resources (Terraform 1.10), `type.name` without the `ephemeral.` prefix:
+    /// opened for a run and never stored, so their values are never known.
+    pub ephemeral: Names<Decl<'m>>,
     pub modules: Names<Decl<'m>>,
     pub outputs: Names<Decl<'m>>,
 }
@@ -88,6 +91,11 @@ impl<'m> Decls<'m> {
                     ("data", Some(kind), Some(name)) => {
                         let key = [kind, ".", name].concat();
                         declare(&mut decls.data, "data.", key, decl, &mut decls.duplicates);
+                    }
+                    ("ephemeral", Some(kind), Some(name)) => {
+                        let key = [kind, ".", name].concat();
+                        let duplicates = &mut decls.duplicates;
+                        declare(&mut decls.ephemeral, "ephemeral.", key, decl, duplicates);
                     }
                     ("module", Some(name), _) => {
                         declare(

@@ -470,6 +470,18 @@ impl<'w> Scope<'w> {
                             (Value::unknown(Source::Undeclared(address)), 2)
                         }
                     }
+                    ("ephemeral", Some(kind), Some(name)) => {
+                        let address = ["ephemeral.", kind, ".", name].concat();
+                        let source = match self
+                            .decls
+                            .ephemeral
+                            .contains_key(&address["ephemeral.".len()..])
+                        {
+                            true => Source::Runtime(address),
+                            false => Source::Undeclared(address),
+                        };
+                        (Value::unknown(source), 2)
+                    }
                     (kind @ ("terraform" | "self" | "count" | "each"), _, _) => {
                         (Value::unknown(Source::Runtime(kind.to_string())), 0)
                     }

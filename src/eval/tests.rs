@@ -351,6 +351,28 @@ resource "sym_flow" "team" {
     );
 }
 
+/// An ephemeral resource is opened for each run and never stored: its values are unknown.
+#[test]
+fn ephemeral_resources_are_never_known() {
+    let declarations = r#"
+ephemeral "random_password" "db" {
+  length = 16
+}
+"#;
+    for (expr, expected) in [
+        (
+            "ephemeral.random_password.db.result",
+            "unknown(ephemeral.random_password.db.result)",
+        ),
+        (
+            "ephemeral.random_password.nope.result",
+            "unknown(ephemeral.random_password.nope (not declared).result)",
+        ),
+    ] {
+        assert_eq!(eval_beside(declarations, expr), expected, "{expr}");
+    }
+}
+
 #[test]
 fn unknowns_propagate_and_remember_their_source() {
     for (expr, expected) in [

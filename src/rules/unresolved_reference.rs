@@ -95,7 +95,7 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, decls: &Decls, out: &mut
             }
             // Provider references (`aws.west`) name provider configurations, not objects.
             let provider_meta = match block.ident.as_str() {
-                "resource" | "data" => "provider",
+                "resource" | "data" | "ephemeral" => "provider",
                 "module" => "providers",
                 _ => "",
             };
@@ -140,6 +140,7 @@ fn suggestion(decls: &Decls, reference: &str) -> Option<String> {
         .chain(decls.locals.keys().map(|k| format!("local.{k}")))
         .chain(decls.modules.keys().map(|k| format!("module.{k}")))
         .chain(decls.data.keys().map(|k| format!("data.{k}")))
+        .chain(decls.ephemeral.keys().map(|k| format!("ephemeral.{k}")))
         .chain(decls.resources.keys().cloned());
     declared
         .filter_map(|address| {
@@ -322,6 +323,10 @@ impl<'a> Walker<'a> {
             ("data", [Some(kind), Some(name)]) => {
                 let address = self.address_of(kind, name);
                 (!d.data.contains_key(address)).then(|| format!("data.{address}"))
+            }
+            ("ephemeral", [Some(kind), Some(name)]) => {
+                let address = self.address_of(kind, name);
+                (!d.ephemeral.contains_key(address)).then(|| format!("ephemeral.{address}"))
             }
             ("path" | "terraform" | "count" | "each" | "self", _) => None,
             (kind, [Some(name), _]) => {
