@@ -29,6 +29,9 @@ pub struct ModuleDir {
     pub tfvars: Vec<ParsedFile>,
     /// A file of the directory could not be read (see `Workspace::unreadable`).
     pub unreadable: bool,
+    /// Files in Terraform's JSON syntax, which symguard does not read: the directory's
+    /// declarations may be in them, so it is never complete (the `json-syntax` rule).
+    pub json_files: Vec<PathBuf>,
     /// Names of the `sensitive = true` variables the directory declares.
     pub sensitive_variables: std::collections::BTreeSet<String>,
     /// Literal secret values in the directory's files (see `secrets`), whose source text
@@ -57,7 +60,7 @@ impl ModuleDir {
 
     /// True when every file parsed, so a missing declaration is really missing.
     pub fn is_complete(&self) -> bool {
-        !self.unreadable && self.all_files().all(|f| f.body.is_ok())
+        !self.unreadable && self.json_files.is_empty() && self.all_files().all(|f| f.body.is_ok())
     }
 
     /// The Terraform and tfvars files read, released or not.
@@ -114,7 +117,15 @@ impl fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 fn is_terraform(name: &str) -> bool {
-    name.ends_with(".tf") || is_tfvars(name)
+    name.ends_with(".tf") || is_tfvars(name) || is_json_syntax(name)
+}
+
+/// Terraform's JSON syntax (`*.tf.json`, `terraform.tfvars.json`, `*.auto.tfvars.json`):
+/// found, so that a directory holding such a file is known to be incomplete, but not read.
+fn is_json_syntax(name: &str) -> bool {
+    name.ends_with(".tf.json")
+        || name == "terraform.tfvars.json"
+        || name.ends_with(".auto.tfvars.json")
 }
 
 fn is_tfvars(name: &str) -> bool {
@@ -258,10 +269,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
                 }
             }
         }
-        let found_tf = dirs
-            .values()
-            .flatten()
-            .any(|p| p.starts_with(&root) && p.extension().is_some_and(|e| e == "tf"));
+        let found_tf = dirs.values().flatten().any(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            p.starts_with(&root) && (name.ends_with(".tf") || name.ends_with(".tf.json"))
+        });
         if !found_tf && meta.is_file() {
             // A tfvars file outside any module (pre-commit passes changed files one by
             // one): nothing to check there, and the other arguments still are.
@@ -395,6 +406,7 @@ impl Workspace {
             .all_files()
             .map(|f| f.source.path.clone())
             .chain(old.released.iter().cloned())
+            .chain(old.json_files.iter().cloned())
             .collect();
         let (mut module, errors) = load_dir(
             old.dir.clone(),
@@ -482,6 +494,9 @@ fn load_dir(
     repositories: &Repositories,
 ) -> (ModuleDir, Vec<LoadError>) {
     files.sort_by_key(|p| tfvars_order(p));
+    let (json_files, files): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .into_iter()
+        .partition(|p| is_json_syntax(&p.file_name().unwrap_or_default().to_string_lossy()));
     // Directories are read in parallel already: splitting one of a few files into jobs
     // only woke the other worker to find nothing left to do (1,000 roots: 1,000 futex
     // waits and 10,000 sched_yield calls), so only a large directory is split.
@@ -538,6 +553,7 @@ fn load_dir(
         files,
         tfvars,
         unreadable: !unreadable.is_empty(),
+        json_files,
         sensitive_variables,
         secret_values,
         suppressions,
@@ -561,7 +577,8 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".tf") && entry.file_type().map_err(io)?.is_file() {
+        let module_file = name.ends_with(".tf") || name.ends_with(".tf.json");
+        if module_file && entry.file_type().map_err(io)?.is_file() {
             files.push(entry.path());
         }
     }

@@ -910,8 +910,10 @@ fn auto_reads_many_groups_in_bulk_and_falls_back_when_denied() {
     );
 }
 
-#[test]
-fn a_connector_from_syms_registry_host_scopes_the_unmanaged_groups() {
+/// The drift-unmanaged-group findings for three live groups under `/sym/` that no target
+/// declares, the connector coming from Sym's registry host; `extra` files are added to the
+/// root as (name, text).
+fn unmanaged_groups(extra: &[(&str, &str)]) -> Vec<String> {
     let moto = Moto::start();
     for i in 0..3 {
         moto.group("/sym/", &format!("team-{i}"), &[]);
@@ -926,22 +928,49 @@ fn a_connector_from_syms_registry_host_scopes_the_unmanaged_groups() {
     assert!(config.contains("terraform.symops.com"));
     fs::write(dir.path().join("main.tf"), config).unwrap();
     fs::copy(format!("{SCENARIO}/impl.py"), dir.path().join("impl.py")).unwrap();
+    for (name, text) in extra {
+        fs::write(dir.path().join(name), text).unwrap();
+    }
     let out = symguard("testing", "testing")
         .args(["drift", dir.path().to_str().unwrap()])
         .args(["--endpoint-url", &moto.url, "--format", "json"])
         .output()
         .unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let unmanaged: Vec<String> = findings(&doc)
+    findings(&doc)
         .into_iter()
         .filter(|(rule, ..)| rule == "drift-unmanaged-group")
         .map(|(.., message)| message)
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_connector_from_syms_registry_host_scopes_the_unmanaged_groups() {
+    let unmanaged = unmanaged_groups(&[]);
     assert_eq!(unmanaged.len(), 3, "{unmanaged:?}");
     assert!(
         unmanaged.iter().all(|m| m.contains("/sym/team-")),
         "{unmanaged:?}"
     );
+}
+
+/// A target may be declared in a file symguard could not read: one that does not parse, or
+/// one in JSON syntax. Then no group is called undeclared.
+#[test]
+fn a_root_with_a_file_not_read_reports_no_unmanaged_group() {
+    let json =
+        r#"{"resource": {"sym_target": {"team_0": {"type": "aws_iam_group", "name": "team-0"}}}}"#;
+    for extra in [
+        ("targets.tf.json", json),
+        ("broken.tf", "resource \"sym_target\" {"),
+    ] {
+        assert_eq!(
+            unmanaged_groups(&[extra]),
+            Vec::<String>::new(),
+            "{}",
+            extra.0
+        );
+    }
 }
 
 /// The scenario's report and the skipped-account one, against schemas/report.schema.json.

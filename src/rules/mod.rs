@@ -35,6 +35,7 @@ mod evaluation_cycle;
 mod group_membership;
 mod hcl_syntax;
 mod integration_account;
+mod json_syntax;
 mod max_duration;
 mod orphan_target;
 mod placeholder_value;
@@ -92,6 +93,7 @@ impl Context<'_> {
 /// The catalogue, in the order `symguard rules` lists it.
 pub const CATALOGUE: &[&Rule] = &[
     &hcl_syntax::RULE,
+    &json_syntax::RULE,
     &unresolved_reference::RULE,
     &evaluation_cycle::RULE,
     &duplicate_declaration::RULE,
