@@ -74,7 +74,7 @@ pub fn call(
         }
         ("flatten", [l]) => Kind::List(flatten(list_arg(l)?)),
         ("distinct", [l]) => Kind::List(distinct(list_arg(l)?)),
-        ("toset", [l]) => Kind::List(set_order(distinct(list_arg(l)?))),
+        ("toset", [l]) => Kind::List(set_of(list_arg(l)?)),
         ("tolist", [l]) => Kind::List(list_arg(l)?.to_vec()),
         ("tomap", [m]) => Kind::Object(m.as_map().ok_or("tomap takes a map")?.clone().into()),
         ("tostring", [v]) => {
@@ -289,7 +289,7 @@ fn flatten(items: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-pub(super) fn distinct(items: &[Value]) -> Vec<Value> {
+fn distinct(items: &[Value]) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     for v in items {
         if !out.iter().any(|o| o.equals(v) == Some(true)) {
@@ -299,41 +299,44 @@ pub(super) fn distinct(items: &[Value]) -> Vec<Value> {
     out
 }
 
-/// A set's elements in the order Terraform iterates them (`for`, `for_each`, `tolist`):
-/// numbers by value; other primitives by their string form, since Terraform converts a
-/// set that mixes them to a set of strings (where `1` and `"1"` are one element). Sets of
-/// anything else keep the written order: Terraform orders those by a hash, which nothing
-/// may rely on.
-pub(super) fn set_order(mut items: Vec<Value>) -> Vec<Value> {
+/// A list made a set: each element once, in the order Terraform iterates a set (`for`,
+/// `for_each`, `tolist`). Numbers go by value; other primitives by their string form,
+/// since Terraform converts a set that mixes them to a set of strings (where `1` and `"1"`
+/// are one element). Sets of anything else keep the written order: Terraform orders
+/// those by a hash, which nothing may rely on.
+pub(super) fn set_of(items: &[Value]) -> Vec<Value> {
     let number = |v: &Value| match v.kind {
         Kind::Number(n) => n,
         _ => f64::NAN,
     };
     if items.iter().all(|v| matches!(v.kind, Kind::Number(_))) {
-        items.sort_by(|a, b| number(a).total_cmp(&number(b)));
-        return items;
+        let mut numbers = items.to_vec();
+        numbers.sort_by(|a, b| number(a).total_cmp(&number(b)));
+        numbers.dedup_by(|later, first| number(later) == number(first));
+        return numbers;
     }
     let Some(strings) = items
         .iter()
         .map(Value::to_template_string)
         .collect::<Option<Vec<String>>>()
     else {
-        return items;
+        return distinct(items);
     };
     let mixed = items
         .windows(2)
         .any(|w| std::mem::discriminant(&w[0].kind) != std::mem::discriminant(&w[1].kind));
-    let mut keyed: Vec<(String, Value)> = strings.into_iter().zip(items).collect();
+    // Sorted stably, so the first written of equal elements is the one kept.
+    let mut keyed: Vec<(String, &Value)> = strings.into_iter().zip(items).collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    keyed.dedup_by(|a, b| a.0 == b.0);
+    keyed.dedup_by(|later, first| later.0 == first.0);
     keyed
         .into_iter()
         .map(|(s, v)| match mixed {
             true => Value {
                 kind: Kind::String(s),
-                ..v
+                ..v.clone()
             },
-            false => v,
+            false => v.clone(),
         })
         .collect()
 }

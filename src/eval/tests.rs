@@ -203,7 +203,7 @@ fn objects_and_sets_are_read_in_terraforms_order() {
             r#""{\"a\":{\"c\":2,\"d\":1},\"b\":1}""#,
         ),
         (r#"tolist(toset(["b", "a", "b"]))"#, r#"["a","b"]"#),
-        ("toset([10, 9, 100])", "[9,10,100]"),
+        ("toset([10, 9, 100, 9])", "[9,10,100]"),
         (r#"toset(["b", 1, "1"])"#, r#"["1","b"]"#),
         ("toset([true, false])", "[false,true]"),
         (r#"distinct(["b", "a", "b"])"#, r#"["b","a"]"#),

@@ -4,7 +4,7 @@
 //! "5" as 5, `string` writes 5 as "5", and an `object` keeps only its declared attributes,
 //! filling those left out with their `optional(...)` default or null.
 
-use super::functions::{distinct, set_order};
+use super::functions::set_of;
 use crate::value::{format_number, Kind, Names, Value};
 use hcl_edit::expr::{Expression, ObjectKey};
 
@@ -159,9 +159,7 @@ pub(super) fn convert(value: Value, type_: &Type) -> Result<Value, String> {
             _ => return Err(required()),
         },
         (Type::List(element), Kind::List(items)) => Kind::List(all(items, element)?),
-        (Type::Set(element), Kind::List(items)) => {
-            Kind::List(set_order(distinct(&all(items, element)?)))
-        }
+        (Type::Set(element), Kind::List(items)) => Kind::List(set_of(&all(items, element)?)),
         (Type::Tuple(elements), Kind::List(items)) if elements.len() == items.len() => Kind::List(
             items
                 .into_iter()
