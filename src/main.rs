@@ -260,15 +260,21 @@ fn main() -> ExitCode {
         Command::Rules => {
             let all = symguard::catalogue();
             let width = all.iter().map(|r| r.name.len()).max().unwrap_or(0);
-            for rule in all {
-                println!(
-                    "{:width$}  {:7}  {}",
-                    rule.name,
-                    rule.severity.as_str(),
-                    rule.summary
-                );
+            let lines: String = all
+                .iter()
+                .map(|rule| {
+                    format!(
+                        "{:width$}  {:7}  {}\n",
+                        rule.name,
+                        rule.severity.as_str(),
+                        rule.summary
+                    )
+                })
+                .collect();
+            match print(&lines) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
             }
-            ExitCode::SUCCESS
         }
         Command::Completions { shell } => completions(Cli::command(), shell),
         Command::Man => man(Cli::command()),
@@ -278,10 +284,10 @@ fn main() -> ExitCode {
                 .find(|r| r.name == rule)
                 .map(|r| r.doc);
             match doc {
-                Some(doc) => {
-                    print!("{doc}");
-                    ExitCode::SUCCESS
-                }
+                Some(doc) => match print(doc) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(code) => code,
+                },
                 None => fail(&format!(
                     "no rule named `{rule}`; `symguard rules` lists them"
                 )),

@@ -344,3 +344,31 @@ fn a_tfvars_file_outside_any_module_is_skipped_with_a_note() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no Terraform"), "{stderr}");
 }
+
+/// `symguard rules | head -1`: a reader that goes away is no error. The pipe's read end is
+/// closed before symguard starts, so every write it makes fails with a broken pipe.
+#[test]
+fn output_to_a_closed_pipe_is_no_panic() {
+    for args in [
+        &["rules"][..],
+        &["explain", "hcl-syntax"],
+        &["man"],
+        &["completions", "bash"],
+        &["check", "examples/aws-iam", "--format", "json"],
+        &["model", "examples/aws-iam"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("symguard"))
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            (out.status.code(), stderr.as_ref()),
+            (Some(0), ""),
+            "{args:?}"
+        );
+    }
+}
