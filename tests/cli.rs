@@ -372,3 +372,17 @@ fn output_to_a_closed_pipe_is_no_panic() {
         );
     }
 }
+
+/// Terraform rejects `-var` without a name or without `=`; so does symguard, before it reads
+/// anything.
+#[test]
+fn a_var_without_a_name_is_a_usage_error() {
+    for var in ["=1", "group"] {
+        let (code, stdout, stderr) = run(&["check", "examples/aws-iam", "--var", var]);
+        assert_eq!((code, stdout.as_str()), (2, ""), "{var}: {stderr}");
+        assert!(
+            stderr.contains(&format!("`{var}` is not NAME=VALUE")),
+            "{stderr}"
+        );
+    }
+}

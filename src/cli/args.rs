@@ -172,6 +172,7 @@ impl InputArgs {
 fn parse_var(text: &str) -> Result<(String, String), String> {
     let (name, value) = text
         .split_once('=')
+        .filter(|(name, _)| !name.is_empty())
         .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
     Ok((name.to_string(), value.to_string()))
 }
