@@ -254,6 +254,41 @@ fn a_chain_of_100000_locals_is_cut_with_a_finding() {
     );
 }
 
+/// `count` is a number: a hundred million instances, or a thousand module instances of a
+/// thousand each, would take every byte of memory. Expansion stops at 100,000 instances
+/// per root with one finding, and the run goes on.
+#[test]
+fn counts_past_100000_instances_are_cut_with_a_finding() {
+    let run = check_with(&[
+        (
+            "many/main.tf",
+            b"resource \"aws_iam_group\" \"many\" {\n  count = 100000000\n  name  = \"g${count.index}\"\n}\n".to_vec(),
+        ),
+        (
+            "nested/main.tf",
+            b"module \"teams\" {\n  source = \"./team\"\n  count  = 1000\n}\n".to_vec(),
+        ),
+        (
+            "nested/team/main.tf",
+            b"resource \"aws_iam_group\" \"member\" {\n  count = 1000\n  name  = \"g${count.index}\"\n}\n".to_vec(),
+        ),
+    ]);
+    let limits: Vec<String> = messages_in(&run, "bad/")
+        .into_iter()
+        .filter(|m| m.contains("takes the root past 100000"))
+        .collect();
+    // The module's 1,000 instances count too: the 100th instance's groups pass the limit.
+    assert_eq!(limits.len(), 2, "{limits:?}");
+    assert!(
+        limits[0].starts_with("`aws_iam_group.many` would make 100000000 more"),
+        "{limits:?}"
+    );
+    assert!(
+        limits[1].starts_with("`module.teams[99].aws_iam_group.member` would make 1000 more"),
+        "{limits:?}"
+    );
+}
+
 /// Nesting below the limit is ordinary input: parsed, evaluated and checked.
 #[test]
 fn deep_but_allowed_nesting_is_evaluated() {

@@ -34,7 +34,11 @@ impl<'w> Scope<'w> {
             let Some(n) = count.as_ref().and_then(Value::as_number) else {
                 return (Expansion::Unknown, Vec::new());
             };
-            let instances = (0..n.max(0.0) as usize)
+            let n = n.max(0.0) as usize;
+            if !self.make_instances(n, address, decl.header_loc()) {
+                return (Expansion::Unknown, Vec::new());
+            }
+            let instances = (0..n)
                 .map(|i| {
                     let index = Value::new(Kind::Number(i as f64), None);
                     let count = Value::new(
@@ -51,6 +55,9 @@ impl<'w> Scope<'w> {
             let Some(entries) = collection.as_ref().and_then(for_each_entries) else {
                 return (Expansion::Unknown, Vec::new());
             };
+            if !self.make_instances(entries.len(), address, decl.header_loc()) {
+                return (Expansion::Unknown, Vec::new());
+            }
             let instances = entries
                 .into_iter()
                 .map(|(key, value, written)| {

@@ -36,6 +36,13 @@ type Eval = Result<Value, String>;
 /// with an unknown value; keeps hostile input from exhausting the stack.
 const MAX_REFERENCE_DEPTH: usize = 200;
 
+/// How many resource and module instances `count` and `for_each` may make in one root
+/// before evaluation gives up on the next expansion with unknown instances. A `count` is a
+/// number: without a bound, `count = 100000000` (or a module of 1,000 instances each
+/// expanding into 1,000) would take minutes and every byte of the machine's memory, at
+/// about 700 bytes an instance. Sym configurations have hundreds.
+const MAX_INSTANCES: usize = 100_000;
+
 /// An evaluated attribute.
 #[derive(Clone, Debug)]
 pub struct Attr {
@@ -137,12 +144,15 @@ enum Slot<T> {
 }
 
 /// A reference cycle found while evaluating: locals that depend on themselves, a module
-/// that calls itself, a module input that needs the module's own output; or a chain of
-/// references too long to follow.
+/// that calls itself, a module input that needs the module's own output; or where one of
+/// symguard's limits stopped evaluation: a chain of references too long to follow, an
+/// expansion too large to make.
 #[derive(Clone, Debug)]
 pub struct Cycle {
     pub loc: Loc,
     pub message: String,
+    /// One of symguard's limits, not a cycle in the configuration.
+    pub limit: bool,
 }
 
 /// Values for a root module's variables from outside the configuration, in Terraform's

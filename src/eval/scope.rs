@@ -6,7 +6,7 @@ use super::instances::collect_instances;
 use super::types::{convert, Type};
 use super::{
     Cx, Cycle, Decls, Eval, EvaluatedResource, Expansion, Inputs, Instance, ModuleInstances, Slot,
-    VarArg, MAX_REFERENCE_DEPTH,
+    VarArg, MAX_INSTANCES, MAX_REFERENCE_DEPTH,
 };
 use crate::load::{ModuleDir, Workspace};
 use crate::provider;
@@ -25,6 +25,10 @@ use std::sync::Arc;
 pub(super) struct RootShared<'w> {
     /// References being resolved, nested: bounded by `MAX_REFERENCE_DEPTH`.
     depth: RefCell<usize>,
+    /// Instances made by `count` and `for_each` so far: bounded by `MAX_INSTANCES`.
+    instances: std::cell::Cell<usize>,
+    /// An expansion would have passed `MAX_INSTANCES`: nothing more is expanded.
+    expansion_stopped: std::cell::Cell<bool>,
     /// Each module's declarations, by workspace index, collected once for the root.
     decls: RefCell<HashMap<usize, Arc<Decls<'w>>>>,
 }
@@ -357,17 +361,48 @@ impl<'w> Scope<'w> {
     }
 
     pub(super) fn record_too_deep(&self, loc: Loc, what: &str) {
-        self.record_cycle(
+        self.record(Cycle {
             loc,
-            format!("`{what}` is reached through more than {MAX_REFERENCE_DEPTH} references in a row; symguard stops following the chain there, so what depends on it is unknown"),
-        );
+            message: format!("`{what}` is reached through more than {MAX_REFERENCE_DEPTH} references in a row; symguard stops following the chain there, so what depends on it is unknown"),
+            limit: true,
+        });
     }
 
     pub(super) fn record_cycle(&self, loc: Loc, message: String) {
+        self.record(Cycle {
+            loc,
+            message,
+            limit: false,
+        });
+    }
+
+    fn record(&self, cycle: Cycle) {
         let mut cycles = self.cycles.borrow_mut();
-        if !cycles.iter().any(|c| c.message == message) {
-            cycles.push(Cycle { loc, message });
+        if !cycles.iter().any(|c| c.message == cycle.message) {
+            cycles.push(cycle);
         }
+    }
+
+    /// Counts `n` more instances of `address` (declared at `loc`) against the root's
+    /// `MAX_INSTANCES`. The first expansion that would pass it is recorded, and from then
+    /// on nothing in the root is expanded, so one finding tells where evaluation stopped.
+    pub(super) fn make_instances(&self, n: usize, address: &str, loc: Loc) -> bool {
+        let shared = &self.shared;
+        if shared.expansion_stopped.get() {
+            return false;
+        }
+        let made = shared.instances.get().saturating_add(n);
+        if made <= MAX_INSTANCES {
+            shared.instances.set(made);
+            return true;
+        }
+        shared.expansion_stopped.set(true);
+        self.record(Cycle {
+            loc,
+            message: format!("`{address}` would make {n} more instances, which takes the root past {MAX_INSTANCES}: symguard expands nothing more in this root, so those instances and what depends on them are unknown"),
+            limit: true,
+        });
+        false
     }
 
     pub(super) fn enter(&self) -> bool {
