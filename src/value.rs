@@ -21,7 +21,43 @@ pub fn by_key<V>(map: &Names<V>) -> Vec<(&String, &V)> {
     entries
 }
 
-#[derive(Clone, Debug)]
+/// How many bytes of values (each value, and the text of each string) one root's
+/// evaluation may make before it stops. Terraform's expressions can grow exponentially: 40
+/// locals each joining the one before it twice (`"${local.s}${local.s}"`) make a terabyte
+/// string, and a list of lists of the same list as much. Sym configurations make well under
+/// a megabyte; past this budget evaluation ends with unknown values and a finding
+/// (`Scope::eval`), instead of the process running out of memory.
+pub const VALUE_BUDGET: usize = 256 << 20;
+
+thread_local! {
+    /// Bytes of values made on this thread since `start_budget`: a root is evaluated on
+    /// one thread, start to end. Counted where values are made and cloned.
+    static VALUE_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Starts counting a root's values against `VALUE_BUDGET`.
+pub fn start_budget() {
+    VALUE_BYTES.set(0);
+}
+
+/// Whether the values made since `start_budget` exceed `VALUE_BUDGET`.
+pub fn over_budget() -> bool {
+    VALUE_BYTES.get() > VALUE_BUDGET
+}
+
+fn count_made(kind: &Kind) {
+    let text = match kind {
+        Kind::String(s) => s.len(),
+        _ => 0,
+    };
+    VALUE_BYTES.set(
+        VALUE_BYTES
+            .get()
+            .saturating_add(std::mem::size_of::<Value>() + text),
+    );
+}
+
+#[derive(Debug)]
 pub struct Value {
     pub kind: Kind,
     /// The expression that produced the value where it is used.
@@ -86,8 +122,23 @@ pub enum Source {
     Invalid(String),
 }
 
+/// Counted against `VALUE_BUDGET`, with everything inside (each element clones itself).
+impl Clone for Value {
+    fn clone(&self) -> Value {
+        count_made(&self.kind);
+        Value {
+            kind: self.kind.clone(),
+            origin: self.origin.clone(),
+            from: self.from.clone(),
+            encoded: self.encoded.clone(),
+            key_origins: self.key_origins.clone(),
+        }
+    }
+}
+
 impl Value {
     pub fn new(kind: Kind, origin: Option<Loc>) -> Value {
+        count_made(&kind);
         Value {
             kind,
             origin,

@@ -289,6 +289,45 @@ fn counts_past_100000_instances_are_cut_with_a_finding() {
     );
 }
 
+/// Expressions can grow exponentially from a few lines: each local joining the one before it
+/// twice, a list of two copies of the one before, a list of a 20,000-element list for each
+/// of its elements. Each stops at 256 MiB of values per root with one finding.
+#[test]
+fn values_growing_past_256_mib_are_cut_with_a_finding() {
+    let chain = |first: &str, next: &str| {
+        let mut text = format!("locals {{\n  v0 = {first}\n");
+        for i in 1..45 {
+            text += &format!(
+                "  v{i} = {}\n",
+                next.replace("PREV", &format!("local.v{}", i - 1))
+            );
+        }
+        text + "}\n"
+    };
+    let big: Vec<String> = (0..20_000).map(|i| i.to_string()).collect();
+    let square = format!(
+        "locals {{\n  big    = [{}]\n  square = [for a in local.big : [for b in local.big : b]]\n}}\n",
+        big.join(", ")
+    );
+    let run = check_with(&[
+        (
+            "strings/main.tf",
+            chain("\"sixteen-bytes-16\"", "\"${PREV}${PREV}\"").into_bytes(),
+        ),
+        (
+            "lists/main.tf",
+            chain("[\"a\", \"b\"]", "[PREV, PREV]").into_bytes(),
+        ),
+        ("square/main.tf", square.into_bytes()),
+    ]);
+    let messages = messages_in(&run, "bad/");
+    let cut = messages
+        .iter()
+        .filter(|m| m.starts_with("evaluating this root made more than 256 MiB of values"))
+        .count();
+    assert_eq!(cut, 3, "{messages:?}");
+}
+
 /// Nesting below the limit is ordinary input: parsed, evaluated and checked.
 #[test]
 fn deep_but_allowed_nesting_is_evaluated() {

@@ -99,6 +99,9 @@ impl Scope<'_> {
     }
 
     pub(super) fn eval(&self, expr: &Expression, cx: &Cx) -> Eval {
+        if self.over_budget(|| Loc::of(cx.file, expr.span())) {
+            return Err("symguard's evaluation budget for this root is spent".into());
+        }
         // Made where it is used: references, parentheses and conditionals take their
         // value's own origin.
         let origin = || cx.loc(expr.span());

@@ -29,6 +29,8 @@ pub(super) struct RootShared<'w> {
     instances: std::cell::Cell<usize>,
     /// An expansion would have passed `MAX_INSTANCES`: nothing more is expanded.
     expansion_stopped: std::cell::Cell<bool>,
+    /// The values made passed `value::VALUE_BUDGET`, and where that was recorded.
+    budget_recorded: std::cell::Cell<bool>,
     /// Each module's declarations, by workspace index, collected once for the root.
     decls: RefCell<HashMap<usize, Arc<Decls<'w>>>>,
 }
@@ -66,6 +68,7 @@ impl<'w> Scope<'w> {
     /// A root module with its variables bound from defaults, then `inputs` in Terraform's
     /// precedence; a variable with no value is unknown.
     pub fn root(workspace: &'w Workspace, index: usize, inputs: &Inputs) -> Scope<'w> {
+        crate::value::start_budget();
         let module = &workspace.modules[index];
         let mut scope = Scope::new(
             workspace,
@@ -381,6 +384,22 @@ impl<'w> Scope<'w> {
         if !cycles.iter().any(|c| c.message == cycle.message) {
             cycles.push(cycle);
         }
+    }
+
+    /// Whether the root's values passed `value::VALUE_BUDGET`: then nothing more is
+    /// evaluated, and the first expression refused (at `loc`) is recorded.
+    pub(super) fn over_budget(&self, loc: impl FnOnce() -> Loc) -> bool {
+        if !crate::value::over_budget() {
+            return false;
+        }
+        if !self.shared.budget_recorded.replace(true) {
+            self.record(Cycle {
+                loc: loc(),
+                message: format!("evaluating this root made more than {} MiB of values: symguard evaluates nothing more in it, so what depends on this expression and on the rest is unknown", crate::value::VALUE_BUDGET >> 20),
+                limit: true,
+            });
+        }
+        true
     }
 
     /// Counts `n` more instances of `address` (declared at `loc`) against the root's
