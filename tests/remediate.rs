@@ -203,6 +203,42 @@ fn a_plan_over_the_limit_removes_nobody() {
     assert_eq!(moto.members("db-read"), ["eve"]);
 }
 
+/// A file that does not parse, or one in JSON syntax, may hold the flow behind a grant:
+/// remediate refuses to plan from the rest, and nobody is removed.
+#[test]
+fn a_configuration_not_read_whole_removes_nobody() {
+    let moto = Moto::start();
+    seed(&moto);
+    for (name, text, why) in [
+        ("broken.tf", "resource \"sym_flow\" {", "broken.tf:1:"),
+        (
+            "flows.tf.json",
+            "{}",
+            "flows.tf.json: Terraform's JSON syntax",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["main.tf", "symguard.toml"] {
+            fs::copy(format!("{FIXTURE}/{file}"), dir.path().join(file)).unwrap();
+        }
+        fs::write(dir.path().join(name), text).unwrap();
+        let root = dir.path().to_str().unwrap();
+        let refused = remediate(&moto, dir.path(), &[root, "--apply", "--yes"]);
+        assert_eq!((refused.code, refused.stdout.as_str()), (2, ""), "{name}");
+        assert!(refused.stderr.contains(why), "{}", refused.stderr);
+        assert!(
+            refused.stderr.ends_with("remediate removes access only when it has read the whole configuration, and nobody was removed\n"),
+            "{}",
+            refused.stderr
+        );
+        assert_eq!(moto.members("db-read"), ["eve"]);
+        assert_eq!(
+            moto.members("ops-admin"),
+            ["alice", "breakglass-admin", "mallory"]
+        );
+    }
+}
+
 #[test]
 fn apply_without_a_terminal_needs_yes() {
     let moto = Moto::start();

@@ -261,7 +261,18 @@ impl<'w> DriftInputs<'w> {
 pub fn drift(options: &CheckOptions, live_options: &LiveOptions) -> Result<CheckReport, Error> {
     let workspace = load::load(&options.paths)?.complete()?;
     let inputs = DriftInputs::read(&workspace, options, live_options)?;
-    let findings = inputs.contexts().flat_map(|cx| drift::run(&cx)).collect();
-    let ran: Vec<&str> = drift::CATALOGUE.iter().map(|r| r.name).collect();
+    // A file that did not parse, or is not read, is reported here too: drift compared
+    // what the other files declare.
+    let unread = inputs.models.iter().flat_map(|(model, config)| {
+        crate::rules::run_only(crate::rules::FILE_RULES, model, config)
+    });
+    let findings = inputs
+        .contexts()
+        .flat_map(|cx| drift::run(&cx))
+        .chain(unread)
+        .collect();
+    let ran: Vec<&str> = (drift::CATALOGUE.iter().map(|r| r.name))
+        .chain(crate::rules::FILE_RULES.iter().map(|r| r.name))
+        .collect();
     inputs.report(&workspace, findings, options, &ran)
 }

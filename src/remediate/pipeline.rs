@@ -28,6 +28,7 @@ pub fn remediation_plan(
     live_options: &LiveOptions,
 ) -> Result<Remediation, Error> {
     let workspace = load::load(&options.paths)?.complete()?;
+    read_whole(&workspace)?;
     let inputs = DriftInputs::read(&workspace, options, live_options)?;
     let mut removals: Vec<remediate::Removal> = Vec::new();
     let mut findings = Vec::new();
@@ -71,6 +72,33 @@ pub fn remediation_plan(
         report,
         plan,
     })
+}
+
+/// Remediation removes access only on a configuration read whole: a flow in a file that
+/// did not parse could make an active Sym grant look overdue.
+fn read_whole(workspace: &load::Workspace) -> Result<(), Error> {
+    let refuse = |what: String| {
+        Err(Error::Input(format!(
+            "{what}; remediate removes access only when it has read the whole configuration, and nobody was removed"
+        )))
+    };
+    for module in &workspace.modules {
+        if let Some(error) = module.all_files().find_map(|f| f.body.as_ref().err()) {
+            let (line, column) = error.loc.start();
+            let file = &error.loc.file.display;
+            return refuse(format!(
+                "{file}:{line}:{column}: this file does not parse ({})",
+                error.message
+            ));
+        }
+        if let Some(path) = module.json_files.first() {
+            let file = load::display_path(path);
+            return refuse(format!(
+                "{file}: Terraform's JSON syntax, which symguard does not read"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `symguard remediate --plan FILE`: a saved plan, with the configuration of `--config` or

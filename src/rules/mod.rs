@@ -118,12 +118,21 @@ pub const CATALOGUE: &[&Rule] = &[
     &self_approval::RULE,
 ];
 
+/// The rules about files that were not read (broken, or in JSON syntax): `drift` runs them
+/// too, since what it compares rests on the same files.
+pub const FILE_RULES: &[&Rule] = &[&hcl_syntax::RULE, &json_syntax::RULE];
+
 /// Runs every enabled rule on a module. A severity set in the configuration replaces the
 /// one the rule reported with.
 pub fn run(model: &Model, config: &Config) -> Vec<Finding> {
+    run_only(CATALOGUE, model, config)
+}
+
+/// Runs the enabled rules of `rules` on a module.
+pub fn run_only(rules: &[&Rule], model: &Model, config: &Config) -> Vec<Finding> {
     let cx = Context { model, config };
     let mut findings = Vec::new();
-    for rule in CATALOGUE {
+    for rule in rules {
         config.run_rule(rule.name, &mut findings, |out| (rule.check)(&cx, out));
     }
     findings
