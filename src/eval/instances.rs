@@ -128,10 +128,7 @@ impl<'w> Scope<'w> {
             );
             let args = self.eval_body(&decl.block.body, cx, Some(("module", false)));
             for (key, attr) in args.attrs {
-                if child.decls.variables.contains_key(&key) {
-                    let value = child.typed(&key, attr.value);
-                    child.variables.insert(key, value);
-                }
+                child.give(key, attr.value);
             }
             child
         });

@@ -97,13 +97,29 @@ impl<'w> Scope<'w> {
             }
         }
         for (name, value) in given {
-            // Values for variables this root does not declare belong to other roots.
-            if scope.decls.variables.contains_key(&name) {
-                let value = scope.typed(&name, value);
-                scope.variables.insert(name, value);
-            }
+            scope.give(name, value);
         }
         scope
+    }
+
+    /// Gives the variable `name` a value from outside the module (tfvars, `TF_VAR_*`,
+    /// `--var`, a module call's argument), converted to its type. A variable the module
+    /// does not declare takes nothing (tfvars may serve other roots), and one declared
+    /// `nullable = false` keeps its default when given null, as in Terraform.
+    pub(super) fn give(&mut self, name: String, value: Value) {
+        let Some(decl) = self.decls.variables.get(&name) else {
+            return;
+        };
+        let not_nullable = decl
+            .block
+            .body
+            .get_attribute("nullable")
+            .is_some_and(|a| matches!(a.value, Expression::Bool(ref b) if !*b.value()));
+        if value.is_null() && not_nullable {
+            return;
+        }
+        let value = self.typed(&name, value);
+        self.variables.insert(name, value);
     }
 
     pub(super) fn new(

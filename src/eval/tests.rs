@@ -284,10 +284,11 @@ variable "loose" {
     }
 }
 
-/// A module's typed variables convert its call's arguments: a resource given for an object
-/// type keeps what its provider computes as unknown, not missing.
+/// A module's variables take its call's arguments as Terraform does: converted to their
+/// types (a resource given for an object type keeps what its provider computes as unknown,
+/// not missing), and null leaving a `nullable = false` variable its default.
 #[test]
-fn module_arguments_take_the_declared_type() {
+fn module_arguments_are_given_as_terraform_gives_them() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("main.tf"),
@@ -299,6 +300,8 @@ module "flow" {
   source = "./flow"
   env    = sym_environment.this
   teams  = ["b", "a", "b"]
+  label  = null
+  note   = null
 }
 "#,
     )
@@ -313,10 +316,19 @@ variable "env" {
 variable "teams" {
   type = set(string)
 }
+variable "label" {
+  default  = "Access"
+  nullable = false
+}
+variable "note" {
+  default = "kept"
+}
 resource "sym_flow" "team" {
   for_each       = var.teams
   name           = "${var.env.name}-${each.key}"
   environment_id = var.env.id
+  label          = var.label
+  note           = var.note
 }
 "#,
     )
@@ -330,6 +342,11 @@ resource "sym_flow" "team" {
         .iter()
         .map(|i| {
             let attr = |name: &str| render(&i.body.attr(name).unwrap().value);
+            // Given null: `nullable = false` keeps the default, a nullable variable is null.
+            assert_eq!(
+                (attr("label"), attr("note")),
+                (r#""Access""#.into(), "null".into())
+            );
             (i.address.clone(), attr("name"), attr("environment_id"))
         })
         .collect();
