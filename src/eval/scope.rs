@@ -1,6 +1,7 @@
 //! Scope and references: one module instance being evaluated, its variables (defaults,
 //! tfvars, `TF_VAR_*`, `--var`), locals and resources, memoized, and what `var.`, `local.`,
-//! `module.`, `data.` and resource references resolve to; cycles and the depth limit.
+//! `module.`, `data.` and resource references resolve to; cycles and the limits on depth,
+//! instances and values.
 
 use super::instances::collect_instances;
 use super::types::{convert, Type};
