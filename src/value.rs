@@ -375,9 +375,14 @@ impl Value {
     }
 
     /// The JSON text of the value, for `jsonencode`: written straight from the value, not
-    /// through `to_json`'s tree. `None` when something inside is unknown.
+    /// through `to_json`'s tree, as Terraform writes it (see `TerraformJson`). `None` when
+    /// something inside is unknown.
     pub fn to_json_text(&self) -> Option<String> {
-        serde_json::to_string(&Json(self)).ok()
+        use serde::Serialize;
+        let mut text = Vec::new();
+        let mut out = serde_json::Serializer::with_formatter(&mut text, TerraformJson);
+        Json(self).serialize(&mut out).ok()?;
+        String::from_utf8(text).ok()
     }
 
     pub fn from_json(json: &serde_json::Value, origin: &Option<Loc>) -> Value {
@@ -427,6 +432,37 @@ pub fn format_number(n: f64) -> String {
         format!("{}", n as i64)
     } else {
         format!("{n}")
+    }
+}
+
+/// The text of Terraform's `jsonencode`, beyond compact JSON: `<`, `>`, `&`, U+2028 and
+/// U+2029 escaped in strings (`\u003c`, as Terraform documents, for compatibility with
+/// 0.11), and numbers in plain decimal (`1000000000000000`, not `1000000000000000.0`; no
+/// exponent).
+struct TerraformJson;
+
+impl serde_json::ser::Formatter for TerraformJson {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        n: f64,
+    ) -> std::io::Result<()> {
+        write!(out, "{n}")
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(['<', '>', '&', '\u{2028}', '\u{2029}']) {
+            out.write_all(&rest.as_bytes()[..at])?;
+            let escaped = rest[at..].chars().next().unwrap_or_default();
+            write!(out, "\\u{:04x}", u32::from(escaped))?;
+            rest = &rest[at + escaped.len_utf8()..];
+        }
+        out.write_all(rest.as_bytes())
     }
 }
 
@@ -494,7 +530,10 @@ mod tests {
     fn json_text_and_tree_are_jsonencode() {
         let object = Names::from_iter([
             ("b".to_string(), number(1.0)),
-            ("a".to_string(), Value::string("x\"\n\u{e9}", None)),
+            (
+                "a".to_string(),
+                Value::string("x\"\n\u{e9}<&>\u{2028}", None),
+            ),
             ("c".to_string(), Value::null()),
         ]);
         let list = Value::new(
@@ -516,17 +555,29 @@ mod tests {
             },
             None,
         );
-        // Keys by name, as Terraform's `jsonencode` writes them, not as they were written.
-        let object_text = "{\"a\":\"x\\\"\\n\u{e9}\",\"b\":1,\"c\":null}";
-        for (value, text) in [
-            (Value::new(Kind::Object(object.into()), None), object_text),
-            (list, "[0.5,0,1000000000000000.0,null,null,true,[]]"),
-            (resource, object_text),
+        // Keys by name, as Terraform's `jsonencode` writes them, not as they were written;
+        // `<`, `&`, `>` and U+2028 escaped as Terraform escapes them. The tree (`to_json`,
+        // for policies) holds the characters themselves.
+        let object_text =
+            "{\"a\":\"x\\\"\\n\u{e9}\\u003c\\u0026\\u003e\\u2028\",\"b\":1,\"c\":null}";
+        let object_tree = "{\"a\":\"x\\\"\\n\u{e9}<&>\u{2028}\",\"b\":1,\"c\":null}";
+        for (value, text, tree) in [
+            (
+                Value::new(Kind::Object(object.into()), None),
+                object_text,
+                object_tree,
+            ),
+            (
+                list,
+                "[0.5,0,1000000000000000,null,null,true,[]]",
+                "[0.5,0,1000000000000000.0,null,null,true,[]]",
+            ),
+            (resource, object_text, object_tree),
         ] {
             assert_eq!(value.to_json_text().as_deref(), Some(text));
             assert_eq!(
                 value.to_json().map(|json| json.to_string()).as_deref(),
-                Some(text)
+                Some(tree)
             );
         }
         let with_unknown = Value::new(

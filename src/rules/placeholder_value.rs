@@ -160,6 +160,11 @@ const HELP: &str = "replace the placeholder with the real value before applying"
 /// placeholder.
 fn first_placeholder(value: &Value) -> Option<(&Value, String)> {
     match &value.kind {
+        // `jsonencode(...)`: the structure it encoded, where each string was written; its
+        // text escapes `<` and `>`, which would hide a `<placeholder>`.
+        Kind::String(_) if value.encoded.is_some() => {
+            value.encoded.as_deref().and_then(first_placeholder)
+        }
         Kind::String(s) => Some((value, placeholder(s)?)),
         Kind::List(items) => items.iter().find_map(first_placeholder),
         Kind::Object(map) => map.values().find_map(first_placeholder),
