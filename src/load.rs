@@ -58,9 +58,27 @@ impl ModuleDir {
         self.files.iter().chain(&self.tfvars)
     }
 
-    /// True when every file parsed, so a missing declaration is really missing.
+    /// True when every file was read and parsed, so a missing declaration is really missing.
     pub fn is_complete(&self) -> bool {
-        !self.unreadable && self.json_files.is_empty() && self.all_files().all(|f| f.body.is_ok())
+        !self.unreadable && self.first_not_read().is_none()
+    }
+
+    /// The first file found but not read, said in a sentence: one that does not parse
+    /// (where, and why), or one in Terraform's JSON syntax.
+    pub fn first_not_read(&self) -> Option<String> {
+        if let Some(error) = self.all_files().find_map(|f| f.body.as_ref().err()) {
+            let (line, column) = error.loc.start();
+            let file = &error.loc.file.display;
+            return Some(format!(
+                "{file}:{line}:{column}: this file does not parse ({})",
+                error.message
+            ));
+        }
+        let json = self.json_files.first()?;
+        Some(format!(
+            "{}: Terraform's JSON syntax, which symguard does not read",
+            display_path(json)
+        ))
     }
 
     /// The Terraform and tfvars files read, released or not.

@@ -77,28 +77,12 @@ pub fn remediation_plan(
 /// Remediation removes access only on a configuration read whole: a flow in a file that
 /// did not parse could make an active Sym grant look overdue.
 fn read_whole(workspace: &load::Workspace) -> Result<(), Error> {
-    let refuse = |what: String| {
-        Err(Error::Input(format!(
+    match workspace.modules.iter().find_map(load::ModuleDir::first_not_read) {
+        Some(what) => Err(Error::Input(format!(
             "{what}; remediate removes access only when it has read the whole configuration, and nobody was removed"
-        )))
-    };
-    for module in &workspace.modules {
-        if let Some(error) = module.all_files().find_map(|f| f.body.as_ref().err()) {
-            let (line, column) = error.loc.start();
-            let file = &error.loc.file.display;
-            return refuse(format!(
-                "{file}:{line}:{column}: this file does not parse ({})",
-                error.message
-            ));
-        }
-        if let Some(path) = module.json_files.first() {
-            let file = load::display_path(path);
-            return refuse(format!(
-                "{file}: Terraform's JSON syntax, which symguard does not read"
-            ));
-        }
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `symguard remediate --plan FILE`: a saved plan, with the configuration of `--config` or
