@@ -158,7 +158,9 @@ impl<'w> Scope<'w> {
                     .iter()
                     .filter_map(|(name, decl)| {
                         let attr = decl.block.body.get_attribute("value")?;
-                        Some((name.clone(), child.eval_root(&attr.value, decl.file)))
+                        let value = child.eval_root(&attr.value, decl.file);
+                        let shown_as = format!("{}output.{name}", child.prefix);
+                        Some((name.clone(), child.converted(decl, &shown_as, value)))
                     })
                     .collect::<Names<_>>()
                     .into();

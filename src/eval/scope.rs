@@ -178,9 +178,15 @@ impl<'w> Scope<'w> {
     /// Terraform converts it (see `types`). A value that does not convert is unknown: it
     /// stops Terraform, so nothing can be said of what depends on it.
     pub(super) fn typed(&self, name: &str, value: Value) -> Value {
-        let Some(decl) = self.decls.variables.get(name) else {
-            return value;
-        };
+        match self.decls.variables.get(name) {
+            Some(decl) => self.converted(decl, &format!("var.{name}"), value),
+            None => value,
+        }
+    }
+
+    /// `value` converted to the `type` the block declares (a variable's, or since Terraform
+    /// 1.15 an output's, which its callers see converted); unknown when it does not convert.
+    pub(super) fn converted(&self, decl: &super::Decl, shown_as: &str, value: Value) -> Value {
         let Some(declared) = decl.block.body.get_attribute("type") else {
             return value;
         };
@@ -193,7 +199,7 @@ impl<'w> Scope<'w> {
             let written = declared.value.span().map_or("", |s| &decl.file.text[s]);
             let written = written.split_whitespace().collect::<Vec<_>>().join(" ");
             Value::unknown(Source::Invalid(format!(
-                "var.{name} of type {written}: {message}"
+                "{shown_as} of type {written}: {message}"
             )))
         })
     }

@@ -368,6 +368,51 @@ resource "sym_flow" "team" {
     );
 }
 
+/// Terraform 1.15: a module's output with a `type` reaches its caller converted to it, with
+/// `optional` defaults filled, or unknown when it does not convert.
+#[test]
+fn module_outputs_take_their_declared_type() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "module \"flow\" {\n  source = \"./flow\"\n}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("flow")).unwrap();
+    std::fs::write(
+        dir.path().join("flow/main.tf"),
+        r#"
+output "teams" {
+  type  = set(string)
+  value = ["b", "a", "b"]
+}
+output "limits" {
+  type  = object({ hours = number, reason = optional(bool, true) })
+  value = { hours = "4" }
+}
+output "broken" {
+  type  = number
+  value = "four"
+}
+output "untyped" {
+  value = ["b", "a", "b"]
+}
+"#,
+    )
+    .unwrap();
+    let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
+    let root = Scope::root(&workspace, 0, &Inputs::default());
+    let outputs = root.module_value("flow");
+    let output = |name: &str| render(&outputs.get_attr(name).unwrap());
+    assert_eq!(output("teams"), r#"["a","b"]"#);
+    assert_eq!(output("limits"), r#"{"hours":4,"reason":true}"#);
+    assert_eq!(
+        output("broken"),
+        "unknown(invalid expression (module.flow.output.broken of type number: a number is required))"
+    );
+    assert_eq!(output("untyped"), r#"["b","a","b"]"#);
+}
+
 /// An ephemeral resource is opened for each run and never stored: its values are unknown.
 #[test]
 fn ephemeral_resources_are_never_known() {

@@ -99,8 +99,14 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, decls: &Decls, out: &mut
                 "module" => "providers",
                 _ => "",
             };
+            // An output's `type` (Terraform 1.15) is a type constraint, as a variable's is.
+            let type_constraint = match block.ident.as_str() {
+                "output" => "type",
+                _ => "",
+            };
             for attr in block.body.attributes() {
-                if attr.key.as_str() != provider_meta {
+                let key = attr.key.as_str();
+                if key != provider_meta && key != type_constraint {
                     walker.expr(&attr.value);
                 }
             }
