@@ -23,8 +23,10 @@ pub struct ModuleDir {
     pub scanned: bool,
     /// The directory as reached from the argument, `.` for the current one.
     pub display: String,
-    /// `*.tf` files, sorted by name.
+    /// `*.tf` files, sorted by name, the override files (`override.tf`, `*_override.tf`)
+    /// last, from `first_override` on: Terraform merges them into what the others declare.
     pub files: Vec<ParsedFile>,
+    pub first_override: usize,
     /// `terraform.tfvars` then `*.auto.tfvars` in lexical order: Terraform's precedence.
     pub tfvars: Vec<ParsedFile>,
     /// A file of the directory could not be read (see `Workspace::unreadable`).
@@ -52,6 +54,16 @@ impl ModuleDir {
             .get_or_init(|| Repositories::default().of(&self.canonical))
             .as_ref()
             .is_none_or(|root| canonical.starts_with(root))
+    }
+
+    /// The `*.tf` files that are not override files.
+    pub fn primary_files(&self) -> &[ParsedFile] {
+        &self.files[..self.first_override.min(self.files.len())]
+    }
+
+    /// The override files, in the order Terraform merges them.
+    pub fn override_files(&self) -> &[ParsedFile] {
+        &self.files[self.first_override.min(self.files.len())..]
     }
 
     pub fn all_files(&self) -> impl Iterator<Item = &ParsedFile> {
@@ -102,6 +114,19 @@ impl ModuleDir {
 pub struct ParsedFile {
     pub source: Arc<SourceFile>,
     pub body: Result<Body, SyntaxError>,
+}
+
+/// Whether `path` names an override file (`override.tf`, `*_override.tf`): Terraform reads
+/// a directory's other files first, then merges each block of these into the block it
+/// names, file by file in name order (see `eval::Decl::merged`).
+pub fn is_override(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| is_override_name(&name.to_string_lossy()))
+}
+
+fn is_override_name(name: &str) -> bool {
+    name.strip_suffix(".tf")
+        .is_some_and(|stem| stem == "override" || stem.ends_with("_override"))
 }
 
 #[derive(Clone, Debug)]
@@ -511,7 +536,7 @@ fn load_dir(
     scanned: bool,
     repositories: &Repositories,
 ) -> (ModuleDir, Vec<LoadError>) {
-    files.sort_by_key(|p| tfvars_order(p));
+    files.sort_by_cached_key(|p| read_order(p));
     let (json_files, files): (Vec<PathBuf>, Vec<PathBuf>) = files
         .into_iter()
         .partition(|p| is_json_syntax(&p.file_name().unwrap_or_default().to_string_lossy()));
@@ -553,7 +578,7 @@ fn load_dir(
         .iter()
         .flat_map(|file| crate::suppress::collect(&file.source, file.body.as_ref().ok()))
         .collect();
-    let (tfvars, files) = parsed.into_iter().partition(|f| {
+    let (tfvars, files): (Vec<ParsedFile>, Vec<ParsedFile>) = parsed.into_iter().partition(|f| {
         is_tfvars(
             &f.source
                 .path
@@ -562,6 +587,7 @@ fn load_dir(
                 .to_string_lossy(),
         )
     });
+    let first_override = files.partition_point(|f| !is_override(&f.source.path));
     let module = ModuleDir {
         display: display_path(&dir),
         repository: std::sync::OnceLock::new(),
@@ -569,6 +595,7 @@ fn load_dir(
         scanned,
         dir,
         files,
+        first_override,
         tfvars,
         unreadable: !unreadable.is_empty(),
         json_files,
@@ -604,22 +631,39 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 /// The `source` of every `module` block naming a local directory. Terraform requires
-/// `source` to be a literal string, so this is exact.
+/// `source` to be a literal string, so this is exact. An override file's `source` replaces
+/// the one of the call it overrides; of a call declared twice, the first counts.
 pub fn local_calls(module: &ModuleDir) -> Vec<String> {
-    let mut out = Vec::new();
-    for file in &module.files {
+    let mut calls: Vec<(&str, Option<&str>)> = Vec::new();
+    for (file, is_override) in module
+        .files
+        .iter()
+        .zip((0..).map(|i| i >= module.first_override))
+    {
         let Ok(body) = &file.body else { continue };
         for block in body.get_blocks("module") {
+            let Some(name) = block.labels.first().map(|l| l.as_str()) else {
+                continue;
+            };
             let source = block
                 .body
                 .get_attribute("source")
                 .and_then(|a| a.value.as_str());
-            if let Some(source) = source.and_then(local_source) {
-                out.push(source.to_string());
+            match calls.iter_mut().find(|(called, _)| *called == name) {
+                Some(call) if is_override => call.1 = source.or(call.1),
+                // Declared twice (`duplicate-declaration`), or an override of nothing
+                // (`unresolved-reference`).
+                Some(_) => {}
+                None if is_override => {}
+                None => calls.push((name, source)),
             }
         }
     }
-    out
+    calls
+        .into_iter()
+        .filter_map(|(_, source)| source.and_then(local_source))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Walks `paths`, parses every Terraform file in parallel, then loads the directories
@@ -706,12 +750,13 @@ pub fn load_visiting<T: Send>(
     (workspace, visited)
 }
 
-/// `terraform.tfvars` sorts before `*.auto.tfvars`; otherwise by file name.
-fn tfvars_order(path: &Path) -> (bool, String) {
+/// The order a directory's files are read in: `terraform.tfvars` before `*.auto.tfvars`
+/// (Terraform's precedence), override files after the others, otherwise by file name.
+fn read_order(path: &Path) -> (bool, bool, String) {
     let name = path
         .file_name()
         .unwrap_or_default()
         .to_string_lossy()
         .to_string();
-    (name != "terraform.tfvars", name)
+    (name != "terraform.tfvars", is_override_name(&name), name)
 }

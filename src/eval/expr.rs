@@ -3,12 +3,12 @@
 //! blocks), each evaluated in a scope; unknowns propagate through all of them.
 
 use super::Cx;
-use super::{functions, Attr, Body, Eval, NestedBlock, Scope};
+use super::{functions, Attr, Body, Decl, Eval, NestedBlock, Scope};
 use crate::provider;
 use crate::source::Loc;
 use crate::value::{by_key, Kind, Names, Source, Value};
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
-use hcl_edit::structure::{Block, Body as SyntaxBody};
+use hcl_edit::structure::{Attribute, Block, Body as SyntaxBody};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span;
 
@@ -21,11 +21,49 @@ impl Scope<'_> {
         cx: &Cx,
         resource: Option<(&str, bool)>,
     ) -> Body {
+        let attrs = body.attributes().map(|attr| (cx, attr));
+        let blocks = body.blocks().map(|block| (cx, block));
+        self.eval_parts(attrs, body.attributes().count(), blocks, resource)
+    }
+
+    /// A declaration's body with its overrides merged in (`Decl::merged`), each attribute
+    /// and nested block evaluated in the file it is written in.
+    pub(super) fn eval_decl(&self, decl: &Decl, cx: &Cx, resource: Option<(&str, bool)>) -> Body {
+        if decl.overrides.is_empty() {
+            return self.eval_body(&decl.block.body, cx, resource);
+        }
+        let merged = decl.merged();
+        let in_file = |file| match std::sync::Arc::ptr_eq(file, cx.file) {
+            true => cx.clone(),
+            false => cx.in_file(file),
+        };
+        let attrs: Vec<(Cx, &Attribute)> =
+            merged.attrs.iter().map(|&(f, a)| (in_file(f), a)).collect();
+        let blocks: Vec<(Cx, &Block)> = merged
+            .blocks
+            .iter()
+            .map(|&(f, b)| (in_file(f), b))
+            .collect();
+        self.eval_parts(
+            attrs.iter().map(|(cx, attr)| (cx, *attr)),
+            attrs.len(),
+            blocks.iter().map(|(cx, block)| (cx, *block)),
+            resource,
+        )
+    }
+
+    fn eval_parts<'b>(
+        &self,
+        attrs: impl Iterator<Item = (&'b Cx<'b>, &'b Attribute)>,
+        attr_count: usize,
+        blocks: impl Iterator<Item = (&'b Cx<'b>, &'b Block)>,
+        resource: Option<(&str, bool)>,
+    ) -> Body {
         let mut out = Body {
-            attrs: Names::with_capacity_and_hasher(body.attributes().count(), Default::default()),
+            attrs: Names::with_capacity_and_hasher(attr_count, Default::default()),
             ..Body::default()
         };
-        for attr in body.attributes() {
+        for (cx, attr) in attrs {
             let key = attr.key.as_str();
             if resource.is_some() && provider::is_meta_argument(key) {
                 continue;
@@ -43,7 +81,7 @@ impl Scope<'_> {
                 },
             );
         }
-        for block in body.blocks() {
+        for (cx, block) in blocks {
             let kind = block.ident.as_str();
             if resource.is_some() && matches!(kind, "lifecycle" | "provisioner" | "connection") {
                 continue;

@@ -12,11 +12,7 @@ impl<'w> Scope<'w> {
     /// Evaluates a `module` block's arguments (`source`, `version` and the inputs). Calls
     /// with `count` or `for_each` are evaluated per instance by `module_instances`.
     pub fn module_args(&self, decl: &Decl) -> Body {
-        self.eval_body(
-            &decl.block.body,
-            &Cx::new(decl.file),
-            Some(("module", false)),
-        )
+        self.eval_decl(decl, &Cx::new(decl.file), Some(("module", false)))
     }
 
     /// Expands a block by its `count` or `for_each` into instances made by `make`, each
@@ -24,13 +20,12 @@ impl<'w> Scope<'w> {
     pub(super) fn expand<T>(
         &self,
         address: &str,
-        decl: Decl,
+        decl: &Decl,
         make: impl Fn(String, &Cx) -> T,
     ) -> (Expansion, Vec<T>) {
         let cx = Cx::new(decl.file);
-        let body = &decl.block.body;
-        if let Some(count) = body.get_attribute("count") {
-            let count = self.eval(&count.value, &cx).ok();
+        if let Some((file, count)) = decl.attribute("count") {
+            let count = self.eval(&count.value, &Cx::new(file)).ok();
             let Some(n) = count.as_ref().and_then(Value::as_number) else {
                 return (Expansion::Unknown, Vec::new());
             };
@@ -50,8 +45,8 @@ impl<'w> Scope<'w> {
                 .collect();
             return (Expansion::Count, instances);
         }
-        if let Some(for_each) = body.get_attribute("for_each") {
-            let collection = self.eval(&for_each.value, &cx).ok();
+        if let Some((file, for_each)) = decl.attribute("for_each") {
+            let collection = self.eval(&for_each.value, &Cx::new(file)).ok();
             let Some(entries) = collection.as_ref().and_then(for_each_entries) else {
                 return (Expansion::Unknown, Vec::new());
             };
@@ -86,8 +81,8 @@ impl<'w> Scope<'w> {
     /// The instances of a local module call, evaluated once. `None` for a registry module,
     /// a missing directory, or a call that is part of a cycle.
     pub fn module_instances(&self, name: &str) -> Option<Rc<ModuleInstances<'w>>> {
-        let decl = *self.decls.modules.get(name)?;
-        let source = decl.block.body.get_attribute("source")?.value.as_str()?;
+        let decl = self.decls.modules.get(name)?;
+        let source = decl.attribute("source")?.1.value.as_str()?;
         let index = self.workspace.called_module(self.module, source)?;
         let call_loc = decl.header_loc();
         if self.stack.contains(&index) {
@@ -126,7 +121,7 @@ impl<'w> Scope<'w> {
                 stack.clone(),
                 Rc::clone(&self.shared),
             );
-            let args = self.eval_body(&decl.block.body, cx, Some(("module", false)));
+            let args = self.eval_decl(decl, cx, Some(("module", false)));
             for (key, attr) in args.attrs {
                 child.give(key, attr.value);
             }
@@ -157,8 +152,8 @@ impl<'w> Scope<'w> {
                     .outputs
                     .iter()
                     .filter_map(|(name, decl)| {
-                        let attr = decl.block.body.get_attribute("value")?;
-                        let value = child.eval_root(&attr.value, decl.file);
+                        let (file, attr) = decl.attribute("value")?;
+                        let value = child.eval_root(&attr.value, file);
                         let shown_as = format!("{}output.{name}", child.prefix);
                         Some((name.clone(), child.converted(decl, &shown_as, value)))
                     })

@@ -193,6 +193,17 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// The same bindings, in another file: an override's part of a merged block.
+    pub(super) fn in_file<'b>(&self, file: &'b Arc<SourceFile>) -> Cx<'b>
+    where
+        'a: 'b,
+    {
+        Cx {
+            file,
+            bindings: self.bindings.clone(),
+        }
+    }
+
     pub(super) fn bind(&self, name: &str, value: Value) -> Cx<'a> {
         let mut cx = self.clone();
         cx.bindings.push((name.to_string(), value));

@@ -112,10 +112,8 @@ impl<'w> Scope<'w> {
             return;
         };
         let not_nullable = decl
-            .block
-            .body
-            .get_attribute("nullable")
-            .is_some_and(|a| matches!(a.value, Expression::Bool(ref b) if !*b.value()));
+            .attribute("nullable")
+            .is_some_and(|(_, a)| matches!(a.value, Expression::Bool(ref b) if !*b.value()));
         if value.is_null() && not_nullable {
             return;
         }
@@ -163,8 +161,8 @@ impl<'w> Scope<'w> {
             .variables
             .iter()
             .map(|(name, decl)| {
-                let value = match decl.block.body.get_attribute("default") {
-                    Some(attr) => scope.typed(name, scope.eval_root(&attr.value, decl.file)),
+                let value = match decl.attribute("default") {
+                    Some((file, attr)) => scope.typed(name, scope.eval_root(&attr.value, file)),
                     None => Value::unknown(Source::Variable(format!("{}var.{name}", scope.prefix))),
                 };
                 (name.clone(), value)
@@ -187,16 +185,16 @@ impl<'w> Scope<'w> {
     /// `value` converted to the `type` the block declares (a variable's, or since Terraform
     /// 1.15 an output's, which its callers see converted); unknown when it does not convert.
     pub(super) fn converted(&self, decl: &super::Decl, shown_as: &str, value: Value) -> Value {
-        let Some(declared) = decl.block.body.get_attribute("type") else {
+        let Some((file, declared)) = decl.attribute("type") else {
             return value;
         };
-        let eval = |expr: &Expression| self.eval_root(expr, decl.file);
+        let eval = |expr: &Expression| self.eval_root(expr, file);
         let Some(type_) = Type::parse(&declared.value, &eval) else {
             return value;
         };
         convert(value, &type_).unwrap_or_else(|message| {
             // The type as written, on one line: a message is no place for its layout.
-            let written = declared.value.span().map_or("", |s| &decl.file.text[s]);
+            let written = declared.value.span().map_or("", |s| &file.text[s]);
             let written = written.split_whitespace().collect::<Vec<_>>().join(" ");
             Value::unknown(Source::Invalid(format!(
                 "{shown_as} of type {written}: {message}"
@@ -246,7 +244,7 @@ impl<'w> Scope<'w> {
             .decls
             .variables
             .get(name)
-            .and_then(|d| d.block.body.get_attribute("type"));
+            .and_then(|d| d.attribute("type").map(|(_, attr)| attr));
         let primitive = type_.is_none_or(|t| {
             matches!(
                 t.value.as_variable().map(|v| v.as_str()),
@@ -301,11 +299,11 @@ impl<'w> Scope<'w> {
         let (index, decl, is_data) = match address.strip_prefix("data.") {
             Some(rest) => {
                 let (i, _, decl) = self.decls.data.get_full(rest)?;
-                (self.decls.resources.len() + i, *decl, true)
+                (self.decls.resources.len() + i, decl, true)
             }
             None => {
                 let (i, _, decl) = self.decls.resources.get_full(address)?;
-                (i, *decl, false)
+                (i, decl, false)
             }
         };
         if let Some(slot) = &self.resources.borrow()[index] {
@@ -322,7 +320,7 @@ impl<'w> Scope<'w> {
         let kind = decl.block.labels[0].as_str();
         let full_address = [self.prefix.as_str(), address].concat();
         let (expansion, instances) = self.expand(&full_address, decl, |address, cx| Instance {
-            body: self.eval_body(&decl.block.body, cx, Some((kind, is_data))),
+            body: self.eval_decl(decl, cx, Some((kind, is_data))),
             address,
         });
         let evaluated = EvaluatedResource {

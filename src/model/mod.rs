@@ -4,10 +4,12 @@
 
 pub mod flow_params;
 pub mod iam;
+#[cfg(test)]
+mod tests;
 
 use crate::duration;
 use crate::eval::{
-    Attr, Body, Cycle, EvaluatedResource, Expansion, Inputs, Instance, Scope, Source, Value,
+    Attr, Body, Cycle, Decl, EvaluatedResource, Expansion, Inputs, Instance, Scope, Source, Value,
 };
 use crate::load::{local_source, ModuleDir, Workspace};
 use crate::provider;
@@ -233,35 +235,62 @@ impl<'w> Model<'w> {
         self.cycles.extend(scope.cycles.borrow().iter().cloned());
     }
 
-    /// The provider's schema has attributes only, so each is evaluated on its own.
+    /// The provider's schema has attributes only, so each is evaluated on its own. An
+    /// override file's `provider "sym"` block merges into the one with its alias; without
+    /// one to merge into, a default (unaliased) block stands alone, as Terraform reads an
+    /// absent configuration as an empty one, and an aliased one is refused by Terraform.
     fn collect_sym_providers(&mut self, scope: &Scope<'w>) {
-        for file in &scope.module.files {
-            let Ok(body) = &file.body else { continue };
-            let blocks = body.blocks().filter(|b| {
-                b.ident.as_str() == "provider"
-                    && b.labels.first().map(|l| l.as_str()) == Some("sym")
-            });
-            for block in blocks {
-                let mut args = Body::default();
-                for attr in block.body.attributes() {
-                    args.attrs.insert(
-                        attr.key.as_str().to_string(),
-                        Attr {
-                            value: scope.eval_root(&attr.value, &file.source),
-                            loc: Loc::of(&file.source, attr.span()),
-                            expr_loc: Loc::of(&file.source, attr.value.span()),
-                        },
-                    );
-                }
-                let alias = args
-                    .attr("alias")
-                    .and_then(|a| a.value.as_str())
-                    .map_or(String::new(), |alias| format!(".{alias}"));
-                self.sym_providers.push(SymProvider {
-                    address: format!("{}provider.sym{alias}", scope.prefix),
-                    args,
+        fn alias(block: &hcl_edit::structure::Block) -> Option<&str> {
+            block.body.get_attribute("alias")?.value.as_str()
+        }
+        let mut providers: Vec<Decl> = Vec::new();
+        let module = scope.module;
+        for (in_overrides, files) in [
+            (false, module.primary_files()),
+            (true, module.override_files()),
+        ] {
+            for file in files {
+                let Ok(body) = &file.body else { continue };
+                let blocks = body.blocks().filter(|b| {
+                    b.ident.as_str() == "provider"
+                        && b.labels.first().map(|l| l.as_str()) == Some("sym")
                 });
+                for block in blocks {
+                    if !in_overrides {
+                        providers.push(Decl::new(&file.source, block));
+                        continue;
+                    }
+                    match providers
+                        .iter_mut()
+                        .find(|p| alias(p.block) == alias(block))
+                    {
+                        Some(base) => base.overrides.push((&file.source, block)),
+                        None if alias(block).is_some() => {}
+                        None => providers.push(Decl::new(&file.source, block)),
+                    }
+                }
             }
+        }
+        for provider in providers {
+            let mut args = Body::default();
+            for (file, attr) in provider.merged().attrs {
+                args.attrs.insert(
+                    attr.key.as_str().to_string(),
+                    Attr {
+                        value: scope.eval_root(&attr.value, file),
+                        loc: Loc::of(file, attr.span()),
+                        expr_loc: Loc::of(file, attr.value.span()),
+                    },
+                );
+            }
+            let alias = args
+                .attr("alias")
+                .and_then(|a| a.value.as_str())
+                .map_or(String::new(), |alias| format!(".{alias}"));
+            self.sym_providers.push(SymProvider {
+                address: format!("{}provider.sym{alias}", scope.prefix),
+                args,
+            });
         }
     }
 

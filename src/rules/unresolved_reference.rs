@@ -1,9 +1,9 @@
 use super::{Context, Rule};
-use crate::eval::Decls;
+use crate::eval::{Decl, Decls};
 use crate::finding::{Finding, Severity};
 use crate::source::{Loc, SourceFile};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
-use hcl_edit::structure::Body;
+use hcl_edit::structure::{Attribute, Block, Body};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span;
 use std::sync::Arc;
@@ -60,7 +60,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
 }
 
 fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, decls: &Decls, out: &mut Vec<Finding>) {
-    for file in &dir.files {
+    let primary = dir.primary_files().iter().map(|file| (file, false));
+    for (file, is_override) in primary.chain(dir.override_files().iter().map(|f| (f, true))) {
         let Ok(body) = &file.body else { continue };
         let mut walker = Walker {
             decls,
@@ -74,43 +75,35 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, decls: &Decls, out: &mut
                 // `moved`, `removed` and `import` name addresses that need not exist;
                 // `terraform` admits no references (`configuration_aliases` name providers).
                 "moved" | "removed" | "import" | "terraform" => continue,
-                _ => {}
-            }
-            walker.bound.clear();
-            if block.body.has_attribute("count") {
-                walker.bound.push("count");
-            }
-            if block.body.has_attribute("for_each") {
-                walker.bound.push("each");
-            }
-            if block.ident.as_str() == "variable" {
-                // `type` is a type constraint (`map(string)`), not an expression.
-                for attr in block.body.attributes().filter(|a| a.key.as_str() != "type") {
-                    walker.expr(&attr.value);
+                // Only the expressions Terraform evaluates: one an override file replaced
+                // is not, nor one that overrides nothing (reported below).
+                "locals" => {
+                    walker.bound.clear();
+                    walker.file = &file.source;
+                    for attr in block.body.attributes() {
+                        let evaluated = match decls.locals.get(attr.key.as_str()) {
+                            Some((_, local)) if std::ptr::eq(*local, attr) => true,
+                            Some((local_file, _)) => {
+                                !is_override && !crate::load::is_override(&local_file.path)
+                            }
+                            None => false,
+                        };
+                        if evaluated {
+                            walker.expr(&attr.value);
+                        }
+                    }
                 }
-                for inner in block.body.blocks() {
-                    walker.body(&inner.body);
-                }
-                continue;
-            }
-            // Provider references (`aws.west`) name provider configurations, not objects.
-            let provider_meta = match block.ident.as_str() {
-                "resource" | "data" | "ephemeral" => "provider",
-                "module" => "providers",
-                _ => "",
-            };
-            // An output's `type` (Terraform 1.15) is a type constraint, as a variable's is.
-            let type_constraint = match block.ident.as_str() {
-                "output" => "type",
-                _ => "",
-            };
-            for attr in block.body.attributes() {
-                let key = attr.key.as_str();
-                if key != provider_meta && key != type_constraint {
-                    walker.expr(&attr.value);
+                // An override file's block is walked merged into the one it overrides.
+                "provider" => walker.declaration(block, &file.source, None),
+                _ if is_override => {}
+                _ => {
+                    let decl = match decls.overridden {
+                        true => decls.declared_by(block).filter(|d| !d.overrides.is_empty()),
+                        false => None,
+                    };
+                    walker.declaration(block, &file.source, decl);
                 }
             }
-            walker.blocks(&block.body);
         }
         for (loc, reference) in walker.found {
             let (message, help) = match suggestion(decls, &reference) {
@@ -131,6 +124,20 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, decls: &Decls, out: &mut
                     .help(help),
             );
         }
+    }
+    for (address, loc) in &decls.orphan_overrides {
+        let near = suggestion(decls, address)
+            .map(|near| format!("; did you mean `{near}`?"))
+            .unwrap_or_default();
+        out.push(
+            cx.finding(
+                &RULE,
+                loc.clone(),
+                format!("this file overrides `{address}`, which no other file of the module declares{near}"),
+            )
+            .label("nothing to override")
+            .help(format!("Terraform refuses an override of nothing: declare `{address}` in a file that is not an override file (`override.tf`, `*_override.tf`), or fix the name")),
+        );
     }
 }
 
@@ -169,6 +176,70 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
+    /// A top-level block of `file`, or with `decl`, the declaration it makes with its
+    /// overrides merged in: what Terraform evaluates.
+    fn declaration(
+        &mut self,
+        block: &'a Block,
+        file: &'a Arc<SourceFile>,
+        decl: Option<&Decl<'a>>,
+    ) {
+        let kind = block.ident.as_str();
+        let has = |name: &str| match decl {
+            Some(decl) => decl.attribute(name).is_some(),
+            None => block.body.has_attribute(name),
+        };
+        self.bound.clear();
+        if has("count") {
+            self.bound.push("count");
+        }
+        if has("for_each") {
+            self.bound.push("each");
+        }
+        // A variable's or (Terraform 1.15) an output's `type` is a type constraint
+        // (`map(string)`); provider references (`aws.west`) name provider configurations.
+        let not_expression = match kind {
+            "variable" | "output" => "type",
+            "resource" | "data" | "ephemeral" => "provider",
+            "module" => "providers",
+            _ => "",
+        };
+        match decl {
+            Some(decl) => {
+                let merged = decl.merged();
+                let (attrs, blocks) = (merged.attrs.iter().copied(), merged.blocks.iter().copied());
+                self.parts(kind, not_expression, attrs, blocks);
+            }
+            None => {
+                let attrs = block.body.attributes().map(|attr| (file, attr));
+                let blocks = block.body.blocks().map(|nested| (file, nested));
+                self.parts(kind, not_expression, attrs, blocks);
+            }
+        }
+    }
+
+    fn parts(
+        &mut self,
+        kind: &str,
+        not_expression: &str,
+        attrs: impl Iterator<Item = (&'a Arc<SourceFile>, &'a Attribute)>,
+        blocks: impl Iterator<Item = (&'a Arc<SourceFile>, &'a Block)>,
+    ) {
+        for (file, attr) in attrs {
+            if attr.key.as_str() != not_expression {
+                self.file = file;
+                self.expr(&attr.value);
+            }
+        }
+        for (file, block) in blocks {
+            self.file = file;
+            match kind {
+                "variable" => self.body(&block.body),
+                _ => self.nested(block),
+            }
+        }
+    }
+
     fn body(&mut self, body: &'a Body) {
         for attr in body.attributes() {
             self.expr(&attr.value);
@@ -178,41 +249,45 @@ impl<'a> Walker<'a> {
 
     fn blocks(&mut self, body: &'a Body) {
         for block in body.blocks() {
-            match block.ident.as_str() {
-                // `ignore_changes` lists attribute names, not references.
-                "lifecycle" => {
-                    for attr in block
-                        .body
-                        .attributes()
-                        .filter(|a| a.key.as_str() != "ignore_changes")
-                    {
-                        self.expr(&attr.value);
-                    }
+            self.nested(block);
+        }
+    }
+
+    fn nested(&mut self, block: &'a Block) {
+        match block.ident.as_str() {
+            // `ignore_changes` lists attribute names, not references.
+            "lifecycle" => {
+                for attr in block
+                    .body
+                    .attributes()
+                    .filter(|a| a.key.as_str() != "ignore_changes")
+                {
+                    self.expr(&attr.value);
                 }
-                "provisioner" | "connection" => {
-                    self.bound.push("self");
-                    self.body(&block.body);
+            }
+            "provisioner" | "connection" => {
+                self.bound.push("self");
+                self.body(&block.body);
+                self.bound.pop();
+            }
+            "dynamic" => {
+                let iterator = block
+                    .body
+                    .get_attribute("iterator")
+                    .and_then(|a| a.value.as_variable().map(|v| v.as_str()))
+                    .or_else(|| block.labels.first().map(|l| l.as_str()));
+                if let Some(for_each) = block.body.get_attribute("for_each") {
+                    self.expr(&for_each.value);
+                }
+                self.bound.extend(iterator);
+                for content in block.body.blocks() {
+                    self.body(&content.body);
+                }
+                if iterator.is_some() {
                     self.bound.pop();
                 }
-                "dynamic" => {
-                    let iterator = block
-                        .body
-                        .get_attribute("iterator")
-                        .and_then(|a| a.value.as_variable().map(|v| v.as_str()))
-                        .or_else(|| block.labels.first().map(|l| l.as_str()));
-                    if let Some(for_each) = block.body.get_attribute("for_each") {
-                        self.expr(&for_each.value);
-                    }
-                    self.bound.extend(iterator);
-                    for content in block.body.blocks() {
-                        self.body(&content.body);
-                    }
-                    if iterator.is_some() {
-                        self.bound.pop();
-                    }
-                }
-                _ => self.body(&block.body),
             }
+            _ => self.body(&block.body),
         }
     }
 
