@@ -557,6 +557,16 @@ impl<'w> Scope<'w> {
                         };
                         (Value::unknown(source), 2)
                     }
+                    // `resource.TYPE.NAME` is Terraform's long form of `TYPE.NAME`.
+                    ("resource", Some(kind), Some(name)) => {
+                        let address = [kind, ".", name].concat();
+                        if self.decls.resources.contains_key(&address) {
+                            let (value, taken) = self.resource_reference(&address, attr(2));
+                            (value, 2 + taken)
+                        } else {
+                            (Value::unknown(Source::Undeclared(address)), 2)
+                        }
+                    }
                     (kind @ ("terraform" | "self" | "count" | "each"), _, _) => {
                         (Value::unknown(Source::Runtime(kind.to_string())), 0)
                     }

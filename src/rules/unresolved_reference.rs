@@ -409,6 +409,11 @@ impl<'a> Walker<'a> {
                 let address = self.address_of(kind, name);
                 (!d.ephemeral.contains_key(address)).then(|| format!("ephemeral.{address}"))
             }
+            // `resource.TYPE.NAME` is Terraform's long form of `TYPE.NAME`.
+            ("resource", [Some(kind), Some(name)]) => {
+                let address = self.address_of(kind, name);
+                (!d.resources.contains_key(address)).then(|| address.to_string())
+            }
             ("path" | "terraform" | "count" | "each" | "self", _) => None,
             (kind, [Some(name), _]) => {
                 let address = self.address_of(kind, name);
