@@ -34,6 +34,10 @@ pub struct ModuleDir {
     /// Files in Terraform's JSON syntax, which symguard does not read: the directory's
     /// declarations may be in them, so it is never complete (the `json-syntax` rule).
     pub json_files: Vec<PathBuf>,
+    /// Module calls whose `source` is computed (Terraform 1.15), by name, with where:
+    /// symguard does not follow them, so the directory is never complete either (the
+    /// `computed-module-source` rule).
+    pub computed_sources: Vec<(String, Loc)>,
     /// Names of the `sensitive = true` variables the directory declares.
     pub sensitive_variables: std::collections::BTreeSet<String>,
     /// Literal secret values in the directory's files (see `secrets`), whose source text
@@ -86,10 +90,17 @@ impl ModuleDir {
                 error.message
             ));
         }
-        let json = self.json_files.first()?;
+        if let Some(json) = self.json_files.first() {
+            return Some(format!(
+                "{}: Terraform's JSON syntax, which symguard does not read",
+                display_path(json)
+            ));
+        }
+        let (name, loc) = self.computed_sources.first()?;
+        let (line, column) = loc.start();
         Some(format!(
-            "{}: Terraform's JSON syntax, which symguard does not read",
-            display_path(json)
+            "{}:{line}:{column}: the source of `module.{name}` is computed, and symguard does not follow it",
+            loc.file.display
         ))
     }
 
@@ -588,7 +599,7 @@ fn load_dir(
         )
     });
     let first_override = files.partition_point(|f| !is_override(&f.source.path));
-    let module = ModuleDir {
+    let mut module = ModuleDir {
         display: display_path(&dir),
         repository: std::sync::OnceLock::new(),
         canonical,
@@ -599,11 +610,13 @@ fn load_dir(
         tfvars,
         unreadable: !unreadable.is_empty(),
         json_files,
+        computed_sources: Vec::new(),
         sensitive_variables,
         secret_values,
         suppressions,
         released: Vec::new(),
     };
+    module.computed_sources = computed_sources(&module);
     if !local_calls(&module).is_empty() {
         module
             .repository
@@ -631,10 +644,38 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 /// The `source` of every `module` block naming a local directory. Terraform requires
-/// `source` to be a literal string, so this is exact. An override file's `source` replaces
-/// the one of the call it overrides; of a call declared twice, the first counts.
+/// `source` to be a literal string before 1.15, so this is exact; a source computed from
+/// const variables (Terraform 1.15) is not followed (see `computed_sources`).
 pub fn local_calls(module: &ModuleDir) -> Vec<String> {
-    let mut calls: Vec<(&str, Option<&str>)> = Vec::new();
+    module_sources(module)
+        .into_iter()
+        .filter_map(|(_, source)| source?.1.as_str().and_then(local_source))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The module calls whose `source` is an expression rather than a literal string, as
+/// Terraform 1.15 allows with const variables, by name, with where the expression is.
+/// symguard reads only literal sources, so the module such a call names is not read.
+pub fn computed_sources(module: &ModuleDir) -> Vec<(String, Loc)> {
+    module_sources(module)
+        .into_iter()
+        .filter_map(|(name, source)| {
+            let (file, expr) = source?;
+            let computed = !matches!(expr, hcl_edit::expr::Expression::String(_));
+            computed.then(|| (name.to_string(), Loc::of(file, hcl_edit::Span::span(expr))))
+        })
+        .collect()
+}
+
+/// An expression with the file it is written in.
+type SourceExpr<'m> = (&'m Arc<SourceFile>, &'m hcl_edit::expr::Expression);
+
+/// Each `module` block's name and its `source` expression as Terraform reads it: an
+/// override file's `source` replaces the one of the call it overrides; of a call declared
+/// twice, the first counts.
+fn module_sources(module: &ModuleDir) -> Vec<(&str, Option<SourceExpr<'_>>)> {
+    let mut calls: Vec<(&str, Option<SourceExpr>)> = Vec::new();
     for (file, is_override) in module
         .files
         .iter()
@@ -648,7 +689,7 @@ pub fn local_calls(module: &ModuleDir) -> Vec<String> {
             let source = block
                 .body
                 .get_attribute("source")
-                .and_then(|a| a.value.as_str());
+                .map(|a| (&file.source, &a.value));
             match calls.iter_mut().find(|(called, _)| *called == name) {
                 Some(call) if is_override => call.1 = source.or(call.1),
                 // Declared twice (`duplicate-declaration`), or an override of nothing
@@ -660,10 +701,6 @@ pub fn local_calls(module: &ModuleDir) -> Vec<String> {
         }
     }
     calls
-        .into_iter()
-        .filter_map(|(_, source)| source.and_then(local_source))
-        .map(str::to_string)
-        .collect()
 }
 
 /// Walks `paths`, parses every Terraform file in parallel, then loads the directories

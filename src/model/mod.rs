@@ -205,8 +205,11 @@ impl<'w> Model<'w> {
         }
         for (name, decl) in &decls.modules {
             let args = scope.module_args(decl);
+            // A computed source is not followed (`computed-module-source`), so not judged.
+            let computed = scope.module.computed_sources.iter().any(|(n, _)| n == name);
             let local_dir = args
                 .attr("source")
+                .filter(|_| !computed)
                 .and_then(|a| a.value.as_str())
                 .and_then(local_source)
                 .filter(|source| workspace.called_module(scope.module, source).is_none())

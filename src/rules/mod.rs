@@ -24,6 +24,7 @@ macro_rules! fixture_test {
     };
 }
 
+mod computed_module_source;
 mod connector_scope;
 mod connector_source;
 mod deescalation;
@@ -94,6 +95,7 @@ impl Context<'_> {
 pub const CATALOGUE: &[&Rule] = &[
     &hcl_syntax::RULE,
     &json_syntax::RULE,
+    &computed_module_source::RULE,
     &unresolved_reference::RULE,
     &evaluation_cycle::RULE,
     &duplicate_declaration::RULE,
@@ -118,9 +120,13 @@ pub const CATALOGUE: &[&Rule] = &[
     &self_approval::RULE,
 ];
 
-/// The rules about files that were not read (broken, or in JSON syntax): `drift` runs them
-/// too, since what it compares rests on the same files.
-pub const FILE_RULES: &[&Rule] = &[&hcl_syntax::RULE, &json_syntax::RULE];
+/// The rules about what was not read (files broken or in JSON syntax, modules behind a
+/// computed source): `drift` runs them too, since what it compares rests on the same files.
+pub const FILE_RULES: &[&Rule] = &[
+    &hcl_syntax::RULE,
+    &json_syntax::RULE,
+    &computed_module_source::RULE,
+];
 
 /// Runs every enabled rule on a module. A severity set in the configuration replaces the
 /// one the rule reported with.
