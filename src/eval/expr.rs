@@ -11,6 +11,7 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, U
 use hcl_edit::structure::{Attribute, Block, Body as SyntaxBody};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span;
+use std::sync::Arc;
 
 impl Scope<'_> {
     /// Evaluates a block body; `resource` names the resource type (or `module`) so that
@@ -209,6 +210,9 @@ impl Scope<'_> {
                         args.push(value);
                     }
                 }
+                if name == "templatefile" {
+                    return self.templatefile(&args, cx, origin());
+                }
                 return functions::call(name, args, self.root, origin());
             }
             Expression::Traversal(t) => return self.traversal(&t.expr, &t.operators, cx),
@@ -232,6 +236,47 @@ impl Scope<'_> {
             Expression::ForExpr(f) => return self.for_expr(f, cx),
         };
         Ok(Value::new(kind, origin()))
+    }
+
+    /// `templatefile(path, vars)`: the file (relative to the root module, as `file()`)
+    /// rendered as a template that sees only `vars`, as Terraform renders it; a template
+    /// that is one interpolation gives that value itself.
+    fn templatefile(&self, args: &[Value], cx: &Cx, origin: Option<Loc>) -> Eval {
+        let [path, vars] = args else {
+            return Err("templatefile takes a path and a map of variables".into());
+        };
+        if cx.template {
+            return Err(
+                "cannot recursively call templatefile from inside another template function".into(),
+            );
+        }
+        if path.contains_unknown() {
+            return Ok(path
+                .first_unknown()
+                .cloned()
+                .unwrap_or_else(|| path.clone()));
+        }
+        if vars.is_unknown() {
+            return Ok(vars.clone());
+        }
+        let path = path
+            .as_str()
+            .ok_or("templatefile: the path must be a string")?;
+        let vars = vars
+            .as_map()
+            .ok_or("templatefile: invalid vars value: must be a map")?;
+        if let Some(name) = vars.keys().find(|name| !is_identifier(name)) {
+            return Err(format!("templatefile: invalid template variable name {name:?}: must start with a letter, followed by zero or more letters, digits, and underscores"));
+        }
+        let file = functions::read_file(self.root, path)?;
+        let Some(source) = file.origin.as_ref().map(|loc| Arc::clone(&loc.file)) else {
+            return Ok(file); // too large to read: unknown
+        };
+        let template = hcl_edit::parser::parse_template(&source.text)
+            .map_err(|e| format!("templatefile({path:?}): {}", e.message()))?;
+        let bindings = vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let cx = Cx::template(&source, bindings);
+        self.template(&template, &cx, origin, (false, false))
     }
 
     /// `try` returns its first argument that evaluates without error; `can` tells whether
@@ -442,6 +487,13 @@ impl Scope<'_> {
         }
         Ok(value)
     }
+}
+
+/// A name HCL accepts as a variable: a letter or `_`, then letters, digits, `_` and `-`.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Entries of any collection, as `for` expressions see them: list index or map key.

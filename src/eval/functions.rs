@@ -35,6 +35,8 @@ pub fn call(
             | "reverse"
             | "slice"
             | "coalescelist"
+            | "sensitive"
+            | "nonsensitive"
     );
     let blocking = if rearranges {
         args.iter().find(|a| a.is_unknown())
@@ -239,6 +241,65 @@ pub fn call(
                     .collect::<Result<_, String>>()?,
             )
         }
+        ("formatlist", [f, rest @ ..]) => Kind::List(formatlist(str_arg(f)?, rest)?),
+        ("basename", [path]) => Kind::String(basename(str_arg(path)?)),
+        ("substr", [s, offset, length]) => {
+            Kind::String(substr(str_arg(s)?, whole(offset)?, whole(length)?))
+        }
+        // symguard keeps secrets out of reports by other means (see `secrets`).
+        ("sensitive" | "nonsensitive", [v]) => return Ok(v.clone()),
+        ("index", [l, v]) => {
+            let items = list_arg(l)?;
+            if items.is_empty() {
+                return Err("index: cannot search an empty list".into());
+            }
+            let i = items.iter().position(|item| item.equals(v) == Some(true));
+            Kind::Number(i.ok_or("index: item not found")? as f64)
+        }
+        ("setunion", sets) if !sets.is_empty() => {
+            let sets = sets.iter().map(list_arg).collect::<Result<Vec<_>, _>>()?;
+            Kind::List(set_of(&sets.concat()))
+        }
+        ("setintersection", [first, rest @ ..]) => {
+            let rest = rest.iter().map(list_arg).collect::<Result<Vec<_>, _>>()?;
+            let in_all = |v: &&Value| {
+                rest.iter()
+                    .all(|set| set.iter().any(|x| x.equals(v) == Some(true)))
+            };
+            let common: Vec<Value> = list_arg(first)?.iter().filter(in_all).cloned().collect();
+            Kind::List(set_of(&common))
+        }
+        ("setsubtract", [a, b]) => {
+            let b = list_arg(b)?;
+            let left: Vec<Value> = list_arg(a)?
+                .iter()
+                .filter(|v| !b.iter().any(|x| x.equals(v) == Some(true)))
+                .cloned()
+                .collect();
+            Kind::List(set_of(&left))
+        }
+        ("alltrue" | "anytrue", [l]) => {
+            let bools = list_arg(l)?
+                .iter()
+                .map(|v| v.as_bool().ok_or("alltrue and anytrue take bools"))
+                .collect::<Result<Vec<_>, _>>()?;
+            Kind::Bool(match name {
+                "alltrue" => bools.iter().all(|b| *b),
+                _ => bools.iter().any(|b| *b),
+            })
+        }
+        ("floor" | "ceil" | "abs" | "signum", [n]) => {
+            let n = n
+                .as_number()
+                .ok_or_else(|| format!("{name} takes a number"))?;
+            Kind::Number(match name {
+                "floor" => n.floor(),
+                "ceil" => n.ceil(),
+                "abs" => n.abs(),
+                _ if n == 0.0 => 0.0,
+                _ => n.signum(),
+            })
+        }
         ("max" | "min", ns) if !ns.is_empty() => {
             let ns = ns
                 .iter()
@@ -250,6 +311,75 @@ pub fn call(
         _ => return Ok(Value::unknown(Source::Function(name.to_string()))),
     };
     Ok(Value::new(kind, origin))
+}
+
+/// `formatlist`: `format` of each element of the list arguments in turn, the other
+/// arguments repeated; the lists must be of one length. Without a list, one string.
+fn formatlist(spec: &str, args: &[Value]) -> Result<Vec<Value>, String> {
+    let mut length = None;
+    for arg in args {
+        if let Some(items) = arg.as_list() {
+            match length {
+                Some(n) if n != items.len() => {
+                    return Err(format!(
+                        "formatlist: lists of {n} and {} elements",
+                        items.len()
+                    ))
+                }
+                _ => length = Some(items.len()),
+            }
+        }
+    }
+    (0..length.unwrap_or(1))
+        .map(|i| {
+            let row: Vec<Value> = args
+                .iter()
+                .map(|arg| arg.as_list().map_or(arg, |items| &items[i]).clone())
+                .collect();
+            Ok(Value::string(format(spec, &row)?, None))
+        })
+        .collect()
+}
+
+/// `basename`: Go's `filepath.Base`, as Terraform's, on Unix paths.
+fn basename(path: &str) -> String {
+    if path.is_empty() {
+        return ".".into();
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return "/".into();
+    }
+    trimmed.rsplit('/').next().unwrap_or(trimmed).to_string()
+}
+
+/// `substr(s, offset, length)` as cty computes it: a negative offset counts from the end, a
+/// negative length takes the rest, and an offset past the end gives "". It counts
+/// characters where cty counts grapheme clusters, as `length` does here: the two differ
+/// only for sequences of several code points, such as a letter and a combining accent.
+fn substr(s: &str, offset: i64, length: i64) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut offset = offset;
+    if offset < 0 {
+        offset += chars.len() as i64;
+    } else if length == 0 {
+        return String::new();
+    }
+    let rest = &chars[(offset.max(0) as usize).min(chars.len())..];
+    // cty takes the whole rest for a length of 0 after a negative offset, too.
+    let taken = match usize::try_from(length) {
+        Ok(length) if length > 0 => length.min(rest.len()),
+        _ => rest.len(),
+    };
+    rest[..taken].iter().collect()
+}
+
+/// A whole number argument, as cty requires of offsets and lengths.
+fn whole(v: &Value) -> Result<i64, String> {
+    v.as_number()
+        .filter(|n| n.fract() == 0.0 && n.abs() < 1e15)
+        .map(|n| n as i64)
+        .ok_or_else(|| "expected a whole number".to_string())
 }
 
 /// The JSON text of a known value, which keeps the value it encodes; the structure of one

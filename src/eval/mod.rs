@@ -183,6 +183,9 @@ pub struct ModuleInstances<'w> {
 pub(super) struct Cx<'a> {
     pub(super) file: &'a Arc<SourceFile>,
     bindings: Vec<(String, Value)>,
+    /// Inside a `templatefile` template: names resolve only to the bindings (its `vars`
+    /// and its own `for` variables), as Terraform allows, never to the module.
+    pub(super) template: bool,
 }
 
 impl<'a> Cx<'a> {
@@ -190,6 +193,16 @@ impl<'a> Cx<'a> {
         Cx {
             file,
             bindings: Vec::new(),
+            template: false,
+        }
+    }
+
+    /// The context of a `templatefile` template in `file`, given only `vars`.
+    pub(super) fn template(file: &'a Arc<SourceFile>, vars: Vec<(String, Value)>) -> Cx<'a> {
+        Cx {
+            file,
+            bindings: vars,
+            template: true,
         }
     }
 
@@ -201,6 +214,7 @@ impl<'a> Cx<'a> {
         Cx {
             file,
             bindings: self.bindings.clone(),
+            template: self.template,
         }
     }
 

@@ -499,6 +499,9 @@ impl<'w> Scope<'w> {
         if let Some(v) = cx.lookup(name) {
             return Ok(v.clone());
         }
+        if cx.template {
+            return Err(not_in_vars(name));
+        }
         Ok(Value::unknown(Source::Undeclared(name.to_string())))
     }
 
@@ -513,6 +516,9 @@ impl<'w> Scope<'w> {
             _ => None,
         };
         let (base, consumed) = match root {
+            Expression::Variable(v) if cx.template && cx.lookup(v.as_str()).is_none() => {
+                return Err(not_in_vars(v.as_str()));
+            }
             Expression::Variable(v) if cx.lookup(v.as_str()).is_none() => {
                 match (v.as_str(), attr(0), attr(1)) {
                     ("var", Some(name), _) => (
@@ -586,6 +592,11 @@ impl<'w> Scope<'w> {
         };
         self.apply_operators(base, &ops[consumed..], cx)
     }
+}
+
+/// Terraform's refusal of a name a `templatefile` template uses but its `vars` do not give.
+fn not_in_vars(name: &str) -> String {
+    format!("templatefile: vars map does not contain key `{name}`")
 }
 
 /// `instance.name` as the instance's whole value would give it (`Value::get_attr` of a

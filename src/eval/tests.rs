@@ -161,6 +161,48 @@ fn functions() {
         ),
         ("regexall(\"[0-9]+\", \"a1b22\")", r#"["1","22"]"#),
         ("regexall(\"x\", \"abc\")", "[]"),
+        (
+            "formatlist(\"%s=%d\", [\"a\", \"b\"], 1)",
+            r#"["a=1","b=1"]"#,
+        ),
+        (
+            "formatlist(\"%s-%s\", [\"a\", \"b\"], [\"x\", \"y\"])",
+            r#"["a-x","b-y"]"#,
+        ),
+        ("formatlist(\"%s\", \"a\")", r#"["a"]"#),
+        ("basename(\"modules/flow/impl.py\")", r#""impl.py""#),
+        ("basename(\"modules/flow/\")", r#""flow""#),
+        ("basename(\"\")", r#"".""#),
+        ("basename(\"//\")", r#""/""#),
+        ("substr(\"hello world\", 1, 4)", r#""ello""#),
+        ("substr(\"hello\", -3, -1)", r#""llo""#),
+        ("substr(\"hello\", -3, 0)", r#""llo""#),
+        ("substr(\"hello\", 2, 0)", r#""""#),
+        ("substr(\"hello\", 9, 2)", r#""""#),
+        ("substr(\"héllo\", 1, 2)", r#""él""#),
+        ("nonsensitive([var.unknown, 1])", "<partly unknown>"),
+        ("sensitive(\"x\")", r#""x""#),
+        ("index([\"a\", \"b\"], \"b\")", "1"),
+        (
+            "setunion([\"b\", \"a\"], [\"c\", \"a\"])",
+            r#"["a","b","c"]"#,
+        ),
+        (
+            "setintersection([\"b\", \"a\", \"c\"], [\"c\", \"b\"])",
+            r#"["b","c"]"#,
+        ),
+        (
+            "setsubtract([\"b\", \"a\", \"c\"], [\"a\"])",
+            r#"["b","c"]"#,
+        ),
+        ("alltrue([])", "true"),
+        ("alltrue([true, \"false\"])", "false"),
+        ("anytrue([false, true])", "true"),
+        ("floor(-1.5)", "-2"),
+        ("ceil(1.2)", "2"),
+        ("abs(-3)", "3"),
+        ("signum(-0.5)", "-1"),
+        ("signum(0)", "0"),
     ] {
         assert_eq!(eval(expr), expected, "{expr}");
     }
@@ -172,6 +214,11 @@ fn functions() {
     for (expr, error) in [
         ("one([1, 2])", "one: the list has more than one element"),
         ("regex(\"x\", \"abc\")", "regex: the pattern does not match"),
+        ("index([\"a\"], \"b\")", "index: item not found"),
+        (
+            "formatlist(\"%s%s\", [\"a\"], [\"b\", \"c\"])",
+            "formatlist: lists of 1 and 2 elements",
+        ),
         (
             "slice(var.list, 2, 4)",
             "slice: 2..4 is out of range for a list of 3",
@@ -562,4 +609,43 @@ resource "sym_target" "off" {
         ])
     );
     assert_eq!(names("sym_target.off"), vec![]);
+}
+
+/// `templatefile` renders a file of the root module as a template that sees only its
+/// `vars`: a name they do not give is Terraform's error, here an unknown that says why.
+#[test]
+fn templatefile_renders_with_its_vars_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "main.tf",
+        r##"
+locals {
+  impl    = templatefile("impl.py.tftpl", { allow_self = "False", channels = ["#a", "#b"] })
+  value   = templatefile("value.tftpl", { v = [1, 2] })
+  leaky   = templatefile("leaky.tftpl", { v = 1 })
+  unknown = templatefile("impl.py.tftpl", { allow_self = var.nope, channels = [] })
+}
+variable "nope" {}
+"##,
+    );
+    write(
+        "impl.py.tftpl",
+        "allow_self = ${allow_self}\n%{ for c in channels ~}\nnotify(\"${c}\")\n%{ endfor ~}\n",
+    );
+    write("value.tftpl", "${v}");
+    write("leaky.tftpl", "${local.impl}");
+    let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
+    let scope = Scope::root(&workspace, 0, &Inputs::default());
+    let impl_ = scope.local("impl");
+    assert_eq!(
+        impl_.as_str(),
+        Some("allow_self = False\nnotify(\"#a\")\nnotify(\"#b\")\n")
+    );
+    assert_eq!(render(&scope.local("value")), "[1,2]");
+    assert_eq!(
+        render(&scope.local("leaky")),
+        "unknown(invalid expression (templatefile: vars map does not contain key `local`))"
+    );
+    assert_eq!(render(&scope.local("unknown")), "unknown(var.nope)");
 }
