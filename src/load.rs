@@ -34,10 +34,13 @@ pub struct ModuleDir {
     /// Files in Terraform's JSON syntax, which symguard does not read: the directory's
     /// declarations may be in them, so it is never complete (the `json-syntax` rule).
     pub json_files: Vec<PathBuf>,
-    /// Module calls whose `source` is computed (Terraform 1.15), by name, with where:
-    /// symguard does not follow them, so the directory is never complete either (the
-    /// `computed-module-source` rule).
+    /// Module calls whose `source` is computed (Terraform 1.15), by name, with where, that
+    /// evaluation could not resolve: symguard does not follow them, so the directory is
+    /// never complete either (the `computed-module-source` rule).
     pub computed_sources: Vec<(String, Loc)>,
+    /// Computed sources resolved by evaluating them (`Workspace::follow_computed`), by
+    /// call name: followed like literal ones.
+    pub resolved_sources: Vec<(String, String)>,
     /// Names of the `sensitive = true` variables the directory declares.
     pub sensitive_variables: std::collections::BTreeSet<String>,
     /// Literal secret values in the directory's files (see `secrets`), whose source text
@@ -99,7 +102,7 @@ impl ModuleDir {
         let (name, loc) = self.computed_sources.first()?;
         let (line, column) = loc.start();
         Some(format!(
-            "{}:{line}:{column}: the source of `module.{name}` is computed, and symguard does not follow it",
+            "{}:{line}:{column}: the computed source of `module.{name}` does not resolve, so symguard does not follow it",
             loc.file.display
         ))
     }
@@ -470,8 +473,32 @@ impl Workspace {
             &Repositories::default(),
         );
         module.unreadable |= old.unreadable;
+        module.resolved_sources = old.resolved_sources.clone();
+        let resolved = &module.resolved_sources;
+        module
+            .computed_sources
+            .retain(|(name, _)| !resolved.iter().any(|(r, _)| r == name));
         self.unreadable.extend(errors);
         self.modules[index] = module;
+    }
+
+    /// Follows the computed `source` of the call `name` in module `index`, which evaluation
+    /// resolved to `source` (Terraform 1.15 evaluates it at `init` from const variables):
+    /// a local directory is read like one a literal source names, with what it calls; a
+    /// registry or remote source is no longer a gap, as symguard reads none of those.
+    pub fn follow_computed(&mut self, index: usize, name: &str, source: &str) {
+        let module = &mut self.modules[index];
+        module.computed_sources.retain(|(call, _)| call != name);
+        if local_source(source).is_some() {
+            module
+                .resolved_sources
+                .push((name.to_string(), source.to_string()));
+            follow_local_calls(
+                &mut self.modules,
+                &mut self.unreadable,
+                &Repositories::default(),
+            );
+        }
     }
 
     /// The directory a local module call (`source = "./..."` or `"../..."`) names.
@@ -611,6 +638,7 @@ fn load_dir(
         unreadable: !unreadable.is_empty(),
         json_files,
         computed_sources: Vec::new(),
+        resolved_sources: Vec::new(),
         sensitive_variables,
         secret_values,
         suppressions,
@@ -647,9 +675,13 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 /// `source` to be a literal string before 1.15, so this is exact; a source computed from
 /// const variables (Terraform 1.15) is not followed (see `computed_sources`).
 pub fn local_calls(module: &ModuleDir) -> Vec<String> {
-    module_sources(module)
+    let literal = module_sources(module)
         .into_iter()
-        .filter_map(|(_, source)| source?.1.as_str().and_then(local_source))
+        .filter_map(|(_, source)| source?.1.as_str());
+    let resolved = module.resolved_sources.iter().map(|(_, s)| s.as_str());
+    literal
+        .chain(resolved)
+        .filter_map(local_source)
         .map(str::to_string)
         .collect()
 }
@@ -711,7 +743,8 @@ pub fn load(paths: &[PathBuf]) -> Result<Workspace, LoadError> {
 }
 
 /// Loads the discovered directories like `load`, and hands each directory under the paths
-/// that calls no local module to `visit` as soon as it is parsed, in parallel: `check`
+/// that calls no local module (nor has a computed source) to `visit` as soon as it is
+/// parsed, in parallel: `check`
 /// checks it there as a root and releases its trees. What `visit` returns is given back by
 /// module index (`None` for the modules it did not see).
 pub fn load_visiting<T: Send>(
@@ -739,7 +772,10 @@ pub fn load_visiting<T: Send>(
             let canonical = canonical
                 .unwrap_or_else(|| std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone()));
             let (module, errors) = load_dir(dir, canonical, files, true, &repositories);
-            let (module, seen) = match local_calls(&module).is_empty() {
+            // One that calls a local module, or may (a computed source), is checked
+            // once everything is loaded.
+            let alone = local_calls(&module).is_empty() && module.computed_sources.is_empty();
+            let (module, seen) = match alone {
                 true => visit(module),
                 false => (module, None),
             };
@@ -751,6 +787,22 @@ pub fn load_visiting<T: Send>(
         visited.push(seen);
         unreadable.extend(errors);
     }
+    follow_local_calls(&mut modules, &mut unreadable, &repositories);
+    visited.resize_with(modules.len(), || None);
+    let workspace = Workspace {
+        modules,
+        unreadable,
+    };
+    (workspace, visited)
+}
+
+/// Loads the directories the local calls of `modules` name, and theirs in turn, that are
+/// not loaded yet.
+fn follow_local_calls(
+    modules: &mut Vec<ModuleDir>,
+    unreadable: &mut Vec<LoadError>,
+    repositories: &Repositories,
+) {
     let mut next = 0;
     while next < modules.len() {
         for source in local_calls(&modules[next]) {
@@ -772,19 +824,13 @@ pub fn load_visiting<T: Send>(
                         continue;
                     }
                 };
-                let (module, errors) = load_dir(dir, canonical, files, false, &repositories);
+                let (module, errors) = load_dir(dir, canonical, files, false, repositories);
                 modules.push(module);
                 unreadable.extend(errors);
             }
         }
         next += 1;
     }
-    visited.resize_with(modules.len(), || None);
-    let workspace = Workspace {
-        modules,
-        unreadable,
-    };
-    (workspace, visited)
 }
 
 /// The order a directory's files are read in: `terraform.tfvars` before `*.auto.tfvars`

@@ -4,15 +4,15 @@
 use crate::check::CheckOptions;
 use crate::drift::{models, read_live, LiveOptions};
 use crate::error::Error;
+use crate::live;
 use crate::rules::drift;
-use crate::{live, load};
 
 /// `symguard snapshot`: the live state of everything drift reads (of `--shard`'s groups).
 pub fn snapshot(
     options: &CheckOptions,
     live_options: &LiveOptions,
 ) -> Result<live::LiveState, Error> {
-    let workspace = load::load(&options.paths)?.complete()?;
+    let workspace = crate::check::load_workspace(options)?;
     let models = models(&workspace, options)?;
     let only_models: Vec<_> = models.iter().map(|(m, _)| m).collect();
     let plan = drift::read_plan(&only_models, live_options.shard);

@@ -511,3 +511,60 @@ resource "sym_flow" "this" {
     assert_eq!(count("deescalation", "v1_forever.tf", 14), 1, "{found:?}");
     assert_eq!(found.len(), 3, "{found:?}");
 }
+
+/// Terraform 1.15 evaluates a computed module source at `init`, from const variables:
+/// symguard follows it with the same inputs, and says so when it cannot resolve it.
+#[test]
+fn computed_module_sources_are_followed_with_the_run_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "root/main.tf",
+        r#"
+variable "flavor" {
+  type    = string
+  const   = true
+  default = "a"
+}
+module "flow" {
+  source = "../modules/${var.flavor}"
+}
+"#,
+    );
+    for flavor in ["a", "b"] {
+        let target = format!(
+            "resource \"sym_target\" \"t\" {{\n  type  = \"aws_iam_group\"\n  name  = \"{flavor}-CHANGEME\"\n  label = \"T\"\n  settings = {{ iam_group = \"ops\" }}\n}}\n"
+        );
+        write(dir.path(), &format!("modules/{flavor}/main.tf"), &target);
+    }
+    let root = dir.path().join("root");
+    let prefix = format!("{}/", dir.path().display());
+    // The targets are in no strategy: `orphan-target` is beside the point here.
+    let placeholders = |args: &[&str]| -> Vec<String> {
+        let mut all = vec![root.to_str().unwrap()];
+        all.extend(args);
+        summary(&check_json(&all, &[]))
+            .into_iter()
+            .filter(|(rule, ..)| rule != "orphan-target")
+            .map(|(rule, file, _, _)| format!("{rule} {}", file.strip_prefix(&prefix).unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        placeholders(&[]),
+        vec!["placeholder-value modules/a/main.tf"]
+    );
+    assert_eq!(
+        placeholders(&["--var", "flavor=b"]),
+        vec!["placeholder-value modules/b/main.tf"]
+    );
+    // Without a value, the source is unknown: a note, and no module read.
+    fs::write(
+        root.join("main.tf"),
+        "variable \"flavor\" {\n  const = true\n}\nmodule \"flow\" {\n  source = \"../modules/${var.flavor}\"\n}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        placeholders(&[]),
+        vec!["computed-module-source root/main.tf"]
+    );
+}

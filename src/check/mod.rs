@@ -114,6 +114,14 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
     workers().install(|| check_paths(options))
 }
 
+/// The workspace `drift`, `remediate` and `snapshot` act on: every file read, and the
+/// computed module sources followed that resolve with the run's inputs.
+pub(crate) fn load_workspace(options: &CheckOptions) -> Result<load::Workspace, Error> {
+    let mut workspace = load::load(&options.paths)?;
+    model::follow_computed_sources(&mut workspace, &inputs(options)?);
+    Ok(workspace.complete()?)
+}
+
 /// The threads that load and check in parallel. Their stacks are 64 MiB (reserved, not
 /// used) instead of rayon's 2 MiB, so the evaluator's reference depth limit, not the stack,
 /// ends a long chain of references: 200 levels took more than 2 MiB in a debug build.
@@ -174,6 +182,8 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
         module.release();
         (module, Some(result))
     });
+    model::follow_computed_sources(&mut workspace, &inputs);
+    results.resize_with(workspace.modules.len(), || None);
     // A directory checked (and released) as a root is reloaded when a call names it.
     for called in workspace.called_modules() {
         if results[called].take().is_some() {

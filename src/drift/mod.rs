@@ -259,7 +259,7 @@ impl<'w> DriftInputs<'w> {
 
 /// `symguard drift`: the declared groups against live IAM (or a snapshot of it).
 pub fn drift(options: &CheckOptions, live_options: &LiveOptions) -> Result<CheckReport, Error> {
-    let workspace = load::load(&options.paths)?.complete()?;
+    let workspace = crate::check::load_workspace(options)?;
     let inputs = DriftInputs::read(&workspace, options, live_options)?;
     // A file that did not parse, or is not read, is reported here too: drift compared
     // what the other files declare.

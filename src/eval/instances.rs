@@ -82,7 +82,10 @@ impl<'w> Scope<'w> {
     /// a missing directory, or a call that is part of a cycle.
     pub fn module_instances(&self, name: &str) -> Option<Rc<ModuleInstances<'w>>> {
         let decl = self.decls.modules.get(name)?;
-        let source = decl.attribute("source")?.1.value.as_str()?;
+        let (file, source) = decl.attribute("source")?;
+        // A computed source (Terraform 1.15) is followed when it resolved at load.
+        let source = self.eval_root(&source.value, file);
+        let source = source.as_str()?;
         let index = self.workspace.called_module(self.module, source)?;
         let call_loc = decl.header_loc();
         if self.stack.contains(&index) {

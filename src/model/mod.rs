@@ -106,6 +106,39 @@ impl GroupPattern {
     }
 }
 
+/// Resolves the computed module sources of the roots (Terraform 1.15 evaluates them at
+/// `init`, from const variables and locals) by evaluating them with the roots' inputs, and
+/// has the workspace follow the ones that resolve, as it follows literal sources. What
+/// does not resolve stays a gap (`computed-module-source`).
+pub fn follow_computed_sources(workspace: &mut Workspace, inputs: &Inputs) {
+    loop {
+        let mut resolved = Vec::new();
+        for root in workspace.roots() {
+            let module = &workspace.modules[root];
+            if module.computed_sources.is_empty() {
+                continue;
+            }
+            let scope = Scope::root(workspace, root, inputs);
+            for (name, _) in &module.computed_sources {
+                let source = scope.decls.modules.get(name).and_then(|decl| {
+                    let (file, attr) = decl.attribute("source")?;
+                    scope
+                        .eval_root(&attr.value, file)
+                        .as_str()
+                        .map(str::to_string)
+                });
+                resolved.extend(source.map(|source| (root, name.clone(), source)));
+            }
+        }
+        if resolved.is_empty() {
+            return;
+        }
+        for (root, name, source) in resolved {
+            workspace.follow_computed(root, &name, &source);
+        }
+    }
+}
+
 /// One root module with every module it calls, flattened: resources carry their full
 /// address (`module.flow.sym_target.groups["ops"]`).
 #[derive(Default)]

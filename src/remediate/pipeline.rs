@@ -27,7 +27,7 @@ pub fn remediation_plan(
     options: &CheckOptions,
     live_options: &LiveOptions,
 ) -> Result<Remediation, Error> {
-    let workspace = load::load(&options.paths)?.complete()?;
+    let workspace = crate::check::load_workspace(options)?;
     read_whole(&workspace)?;
     let inputs = DriftInputs::read(&workspace, options, live_options)?;
     let mut removals: Vec<remediate::Removal> = Vec::new();

@@ -4,8 +4,7 @@ use crate::finding::{Finding, Severity};
 pub const RULE: Rule = Rule {
     name: "computed-module-source",
     severity: Severity::Note,
-    summary:
-        "a module call whose `source` is computed (Terraform 1.15), which symguard does not follow",
+    summary: "a module call whose computed `source` (Terraform 1.15) does not resolve, so symguard cannot follow it",
     doc: include_str!("../../rules/computed-module-source.md"),
     check,
 };
@@ -17,10 +16,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 cx.finding(
                     &RULE,
                     loc.clone(),
-                    format!("the source of `module.{name}` is computed, and symguard follows only literal sources: the module it names is not checked, and rules that report something missing skip `{}`", dir.display),
+                    format!("the source of `module.{name}` is computed from a value symguard does not know, so it cannot follow it: the module it names is not checked, and rules that report something missing skip `{}`", dir.display),
                 )
-                .label("computed source")
-                .help("write the source as a literal string to have the module checked, or check the plan (`symguard check --plan`), which has every value"),
+                .label("unknown source")
+                .help("give the const variables the source uses a value (a default, a tfvars entry, `--var`), write the source as a literal string, or check the plan (`symguard check --plan`)"),
             );
         }
     }
