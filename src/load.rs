@@ -41,6 +41,9 @@ pub struct ModuleDir {
     /// Computed sources resolved by evaluating them (`Workspace::follow_computed`), by
     /// call name: followed like literal ones.
     pub resolved_sources: Vec<(String, String)>,
+    /// The local directories its module calls name, literal sources and resolved ones
+    /// (see `local_calls`), found once at load.
+    local_sources: Vec<String>,
     /// Names of the `sensitive = true` variables the directory declares.
     pub sensitive_variables: std::collections::BTreeSet<String>,
     /// Literal secret values in the directory's files (see `secrets`), whose source text
@@ -473,11 +476,11 @@ impl Workspace {
             &Repositories::default(),
         );
         module.unreadable |= old.unreadable;
+        for (name, source) in &old.resolved_sources {
+            module.computed_sources.retain(|(call, _)| call != name);
+            module.local_sources.push(source.clone());
+        }
         module.resolved_sources = old.resolved_sources.clone();
-        let resolved = &module.resolved_sources;
-        module
-            .computed_sources
-            .retain(|(name, _)| !resolved.iter().any(|(r, _)| r == name));
         self.unreadable.extend(errors);
         self.modules[index] = module;
     }
@@ -493,6 +496,7 @@ impl Workspace {
             module
                 .resolved_sources
                 .push((name.to_string(), source.to_string()));
+            module.local_sources.push(source.to_string());
             follow_local_calls(
                 &mut self.modules,
                 &mut self.unreadable,
@@ -639,12 +643,13 @@ fn load_dir(
         json_files,
         computed_sources: Vec::new(),
         resolved_sources: Vec::new(),
+        local_sources: Vec::new(),
         sensitive_variables,
         secret_values,
         suppressions,
         released: Vec::new(),
     };
-    module.computed_sources = computed_sources(&module);
+    (module.local_sources, module.computed_sources) = calls_of(&module);
     if !local_calls(&module).is_empty() {
         module
             .repository
@@ -671,33 +676,25 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
-/// The `source` of every `module` block naming a local directory. Terraform requires
-/// `source` to be a literal string before 1.15, so this is exact; a source computed from
-/// const variables (Terraform 1.15) is not followed (see `computed_sources`).
-pub fn local_calls(module: &ModuleDir) -> Vec<String> {
-    let literal = module_sources(module)
-        .into_iter()
-        .filter_map(|(_, source)| source?.1.as_str());
-    let resolved = module.resolved_sources.iter().map(|(_, s)| s.as_str());
-    literal
-        .chain(resolved)
-        .filter_map(local_source)
-        .map(str::to_string)
-        .collect()
+/// The local directories the module's calls name: their literal sources, and the computed
+/// ones (Terraform 1.15) that evaluation resolved (`Workspace::follow_computed`).
+pub fn local_calls(module: &ModuleDir) -> &[String] {
+    &module.local_sources
 }
 
-/// The module calls whose `source` is an expression rather than a literal string, as
-/// Terraform 1.15 allows with const variables, by name, with where the expression is.
-/// symguard reads only literal sources, so the module such a call names is not read.
-pub fn computed_sources(module: &ModuleDir) -> Vec<(String, Loc)> {
-    module_sources(module)
-        .into_iter()
-        .filter_map(|(name, source)| {
-            let (file, expr) = source?;
-            let computed = !matches!(expr, hcl_edit::expr::Expression::String(_));
-            computed.then(|| (name.to_string(), Loc::of(file, hcl_edit::Span::span(expr))))
-        })
-        .collect()
+/// The local directories of the module calls with a literal source, and those whose
+/// source is an expression (as Terraform 1.15 allows with const variables), by name, with
+/// where the expression is: evaluation may resolve those (`Workspace::follow_computed`).
+fn calls_of(module: &ModuleDir) -> (Vec<String>, Vec<(String, Loc)>) {
+    let (mut local, mut computed) = (Vec::new(), Vec::new());
+    for (name, source) in module_sources(module) {
+        let Some((file, expr)) = source else { continue };
+        match expr {
+            hcl_edit::expr::Expression::String(s) => local.extend(local_source(s.value())),
+            _ => computed.push((name.to_string(), Loc::of(file, hcl_edit::Span::span(expr)))),
+        }
+    }
+    (local.into_iter().map(str::to_string).collect(), computed)
 }
 
 /// An expression with the file it is written in.
@@ -805,7 +802,7 @@ fn follow_local_calls(
 ) {
     let mut next = 0;
     while next < modules.len() {
-        for source in local_calls(&modules[next]) {
+        for source in modules[next].local_sources.clone() {
             let dir = modules[next].dir.join(&source);
             // A call to a directory that does not exist is reported by the rules.
             let Ok(canonical) = std::fs::canonicalize(&dir) else {

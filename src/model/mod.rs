@@ -180,7 +180,7 @@ impl<'w> Model<'w> {
         let mut next = 0;
         while let Some(dir) = model.dirs.get(next).copied() {
             for source in crate::load::local_calls(dir) {
-                if let Some(called) = workspace.called_module(dir, &source) {
+                if let Some(called) = workspace.called_module(dir, source) {
                     let called = &workspace.modules[called];
                     if !model.dirs.iter().any(|d| std::ptr::eq(*d, called)) {
                         model.dirs.push(called);
