@@ -553,6 +553,14 @@ module "flow" {
         placeholders(&[]),
         vec!["placeholder-value modules/a/main.tf"]
     );
+    // `model` (as `drift`, `remediate` and `snapshot`) follows it too.
+    let model = Command::cargo_bin("symguard")
+        .unwrap()
+        .args(["model", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let model = String::from_utf8_lossy(&model.stdout);
+    assert!(model.contains("a-CHANGEME"), "{model}");
     assert_eq!(
         placeholders(&["--var", "flavor=b"]),
         vec!["placeholder-value modules/b/main.tf"]

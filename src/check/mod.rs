@@ -114,8 +114,8 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
     workers().install(|| check_paths(options))
 }
 
-/// The workspace `drift`, `remediate` and `snapshot` act on: every file read, and the
-/// computed module sources followed that resolve with the run's inputs.
+/// The workspace `drift`, `remediate`, `snapshot` and `model` act on: every file read, and
+/// the computed module sources followed that resolve with the run's inputs.
 pub(crate) fn load_workspace(options: &CheckOptions) -> Result<load::Workspace, Error> {
     let mut workspace = load::load(&options.paths)?;
     model::follow_computed_sources(&mut workspace, &inputs(options)?);

@@ -4,7 +4,7 @@
 use super::{inputs, secrets_of, CheckOptions};
 use crate::config;
 use crate::error::Error;
-use crate::{load, model, policy};
+use crate::{model, policy};
 
 /// The policies of `--policy` and of the configurations' `[policy] paths`, parsed once;
 /// `None` when there are none.
@@ -37,7 +37,7 @@ pub(super) fn policy_input(
 
 /// `symguard model`: the policy input document of every root under the paths.
 pub fn model_documents(options: &CheckOptions) -> Result<Vec<serde_json::Value>, Error> {
-    let workspace = load::load(&options.paths)?.complete()?;
+    let workspace = crate::check::load_workspace(options)?;
     let inputs = inputs(options)?;
     let secrets = secrets_of(&workspace, &inputs);
     let mut resolver = crate::check::config_resolver(options)?;
