@@ -26,6 +26,7 @@ pub struct ModuleDir {
     /// `*.tf` files, sorted by name, the override files (`override.tf`, `*_override.tf`)
     /// last, from `first_override` on: Terraform merges them into what the others declare.
     pub files: Vec<ParsedFile>,
+    /// Where the override files start in `files`.
     pub first_override: usize,
     /// `terraform.tfvars` then `*.auto.tfvars` in lexical order: Terraform's precedence.
     pub tfvars: Vec<ParsedFile>,
@@ -705,11 +706,8 @@ type SourceExpr<'m> = (&'m Arc<SourceFile>, &'m hcl_edit::expr::Expression);
 /// twice, the first counts.
 fn module_sources(module: &ModuleDir) -> Vec<(&str, Option<SourceExpr<'_>>)> {
     let mut calls: Vec<(&str, Option<SourceExpr>)> = Vec::new();
-    for (file, is_override) in module
-        .files
-        .iter()
-        .zip((0..).map(|i| i >= module.first_override))
-    {
+    let primary = module.primary_files().iter().map(|file| (file, false));
+    for (file, is_override) in primary.chain(module.override_files().iter().map(|f| (f, true))) {
         let Ok(body) = &file.body else { continue };
         for block in body.get_blocks("module") {
             let Some(name) = block.labels.first().map(|l| l.as_str()) else {
