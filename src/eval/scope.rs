@@ -515,6 +515,16 @@ impl<'w> Scope<'w> {
             Some(TraversalOperator::GetAttr(ident)) => Some(ident.as_str()),
             _ => None,
         };
+        // A managed resource `kind.name` whose name is operator `at` (after the root): its
+        // value, and how many operators it took.
+        let managed = |kind: &str, name: &str, at: usize| {
+            let address = [kind, ".", name].concat();
+            if !self.decls.resources.contains_key(&address) {
+                return (Value::unknown(Source::Undeclared(address)), at + 1);
+            }
+            let (value, taken) = self.resource_reference(&address, attr(at + 1));
+            (value, at + 1 + taken)
+        };
         let (base, consumed) = match root {
             Expression::Variable(v) if cx.template && cx.lookup(v.as_str()).is_none() => {
                 return Err(not_in_vars(v.as_str()));
@@ -564,27 +574,11 @@ impl<'w> Scope<'w> {
                         (Value::unknown(source), 2)
                     }
                     // `resource.TYPE.NAME` is Terraform's long form of `TYPE.NAME`.
-                    ("resource", Some(kind), Some(name)) => {
-                        let address = [kind, ".", name].concat();
-                        if self.decls.resources.contains_key(&address) {
-                            let (value, taken) = self.resource_reference(&address, attr(2));
-                            (value, 2 + taken)
-                        } else {
-                            (Value::unknown(Source::Undeclared(address)), 2)
-                        }
-                    }
+                    ("resource", Some(kind), Some(name)) => managed(kind, name, 1),
                     (kind @ ("terraform" | "self" | "count" | "each"), _, _) => {
                         (Value::unknown(Source::Runtime(kind.to_string())), 0)
                     }
-                    (kind, Some(name), _) => {
-                        let address = [kind, ".", name].concat();
-                        if self.decls.resources.contains_key(&address) {
-                            let (value, taken) = self.resource_reference(&address, attr(1));
-                            (value, 1 + taken)
-                        } else {
-                            (Value::unknown(Source::Undeclared(address)), 1)
-                        }
-                    }
+                    (kind, Some(name), _) => managed(kind, name, 0),
                     (name, None, _) => (Value::unknown(Source::Undeclared(name.to_string())), 0),
                 }
             }
