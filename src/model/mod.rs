@@ -111,7 +111,12 @@ impl GroupPattern {
 /// has the workspace follow the ones that resolve, as it follows literal sources. What
 /// does not resolve stays a gap (`computed-module-source`).
 pub fn follow_computed_sources(workspace: &mut Workspace, inputs: &Inputs) {
-    loop {
+    // Almost always none: then not even the roots are worth working out.
+    while workspace
+        .modules
+        .iter()
+        .any(|m| !m.computed_sources.is_empty())
+    {
         let mut resolved = Vec::new();
         for root in workspace.roots() {
             let module = &workspace.modules[root];
