@@ -250,14 +250,8 @@ impl Scope<'_> {
                 "cannot recursively call templatefile from inside another template function".into(),
             );
         }
-        if path.contains_unknown() {
-            return Ok(path
-                .first_unknown()
-                .cloned()
-                .unwrap_or_else(|| path.clone()));
-        }
-        if vars.is_unknown() {
-            return Ok(vars.clone());
+        if let Some(unknown) = [path, vars].into_iter().find(|v| v.is_unknown()) {
+            return Ok(unknown.clone());
         }
         let path = path
             .as_str()

@@ -15,6 +15,18 @@ impl<'w> Scope<'w> {
         self.eval_decl(decl, &Cx::new(decl.file), Some(("module", false)))
     }
 
+    /// A module call's `source`: the literal as written, or (Terraform 1.15) the string a
+    /// computed one evaluates to; `None` when that is not known. A computed local source
+    /// names a loaded directory once the workspace has followed it (`Workspace::follow_computed`).
+    pub fn module_source(&self, decl: &Decl<'w>) -> Option<std::borrow::Cow<'w, str>> {
+        let (file, source) = decl.attribute("source")?;
+        if let Some(literal) = source.value.as_str() {
+            return Some(literal.into());
+        }
+        let value = self.eval_root(&source.value, file);
+        value.as_str().map(|s| s.to_string().into())
+    }
+
     /// Expands a block by its `count` or `for_each` into instances made by `make`, each
     /// given its address and the context binding `count` or `each`.
     pub(super) fn expand<T>(
@@ -82,10 +94,8 @@ impl<'w> Scope<'w> {
     /// a missing directory, or a call that is part of a cycle.
     pub fn module_instances(&self, name: &str) -> Option<Rc<ModuleInstances<'w>>> {
         let decl = self.decls.modules.get(name)?;
-        let (file, source) = decl.attribute("source")?;
-        // A computed source (Terraform 1.15) is followed when it resolved at load.
-        let source = self.eval_root(&source.value, file);
-        let source = source.as_str()?;
+        let source = self.module_source(decl)?;
+        let source = source.as_ref();
         let index = self.workspace.called_module(self.module, source)?;
         let call_loc = decl.header_loc();
         if self.stack.contains(&index) {

@@ -125,14 +125,9 @@ pub fn follow_computed_sources(workspace: &mut Workspace, inputs: &Inputs) {
             }
             let scope = Scope::root(workspace, root, inputs);
             for (name, _) in &module.computed_sources {
-                let source = scope.decls.modules.get(name).and_then(|decl| {
-                    let (file, attr) = decl.attribute("source")?;
-                    scope
-                        .eval_root(&attr.value, file)
-                        .as_str()
-                        .map(str::to_string)
-                });
-                resolved.extend(source.map(|source| (root, name.clone(), source)));
+                let decl = scope.decls.modules.get(name);
+                let source = decl.and_then(|decl| scope.module_source(decl));
+                resolved.extend(source.map(|source| (root, name.clone(), source.into_owned())));
             }
         }
         if resolved.is_empty() {
