@@ -167,6 +167,40 @@ fn resolved_group(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     message.rsplit('`').nth(1).unwrap().to_string()
 }
 
+/// Terraform takes the last of an object's repeated keys, however each is written; the file
+/// is checked, not refused as a syntax error, and the finding points at the value that
+/// counts (the last; with `"iam_group"` winning, there would be no placeholder).
+#[test]
+fn a_repeated_object_key_takes_its_last_value() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf",
+        r#"resource "sym_target" "t" {
+  type  = "aws_iam_group"
+  name  = "t"
+  label = "T"
+  settings = {
+    iam_group = "admins"
+    "iam_group" = "ops"
+    iam_group = "CHANGEME"
+  }
+}
+"#,
+    );
+    let doc = check_json(&[dir.path().to_str().unwrap()], &[]);
+    let findings = doc["findings"].as_array().unwrap();
+    let rules: Vec<(&str, u64)> = findings
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["line"].as_u64().unwrap()))
+        .collect();
+    assert!(rules.contains(&("placeholder-value", 8)), "{doc}");
+    assert!(
+        !rules.iter().any(|(rule, _)| *rule == "hcl-syntax"),
+        "{doc}"
+    );
+}
+
 #[test]
 fn variables_follow_terraform_precedence() {
     let dir = tempfile::tempdir().unwrap();

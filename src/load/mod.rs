@@ -1,6 +1,8 @@
 //! Load: walk the paths, read every Terraform file and parse it, grouped by directory
 //! (each directory is one Terraform module).
 
+mod repeated_keys;
+
 use crate::source::{Loc, SourceFile};
 use hcl_edit::structure::Body;
 use rayon::prelude::*;
@@ -428,7 +430,7 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, LoadError> {
             loc: Loc::new(&source, offset..offset + 1),
             message: "the file is not valid UTF-8 text".to_string(),
         }),
-        None => hcl_edit::parser::parse_body(&source.text).map_err(|e| {
+        None => repeated_keys::parse_body(&source.text).map_err(|e| {
             let offset = e.location().offset();
             SyntaxError {
                 loc: Loc::new(&source, offset..(offset + 1).min(source.text.len())),
