@@ -3,8 +3,11 @@
 
 use super::Cx;
 use super::{Body, Decl, Expansion, ModuleInstances, Scope, Slot};
+use crate::provider;
 use crate::source::Loc;
 use crate::value::{by_key, Kind, Names, Source, Value};
+use hcl_edit::Span;
+use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -93,6 +96,16 @@ impl<'w> Scope<'w> {
     /// The instances of a local module call, evaluated once. `None` for a registry module,
     /// a missing directory, or a call that is part of a cycle.
     pub fn module_instances(&self, name: &str) -> Option<Rc<ModuleInstances<'w>>> {
+        self.instances_of_call(name, None)
+    }
+
+    /// `module_instances`, made for a reference to the module's output `requested`
+    /// (`None`: the whole module, or no reference).
+    fn instances_of_call(
+        &self,
+        name: &str,
+        requested: Option<&str>,
+    ) -> Option<Rc<ModuleInstances<'w>>> {
         let decl = self.decls.modules.get(name)?;
         let source = self.module_source(decl)?;
         let source = source.as_ref();
@@ -104,10 +117,14 @@ impl<'w> Scope<'w> {
         }
         match self.children.borrow().get(name) {
             Some(Slot::Done(instances)) => return Some(Rc::clone(instances)),
+            // An input's reference to the module's outputs is taken up by `module_value`;
+            // what is left is the `count` or `for_each` of the call.
             Some(Slot::InProgress) => {
                 self.record_cycle(
                     call_loc,
-                    format!("the inputs of module `{name}` depend on its own outputs"),
+                    format!(
+                        "the `count` or `for_each` of module `{name}` depends on its own outputs"
+                    ),
                 );
                 return None;
             }
@@ -120,12 +137,18 @@ impl<'w> Scope<'w> {
         self.children
             .borrow_mut()
             .insert(name.to_string(), Slot::InProgress);
+        self.calls_in_progress.borrow_mut().push(CallInProgress {
+            module: name.to_string(),
+            requested: requested.map(str::to_string),
+            input: None,
+            own_outputs: Vec::new(),
+        });
         let address = format!("{}module.{name}", self.prefix);
         let path_module = crate::load::display_path(&Path::new(&self.path_module).join(source));
         let mut stack = self.stack.clone();
         stack.push(index);
-        let (expansion, instances) = self.expand(&address, decl, |address, cx| {
-            let mut child = Scope::new(
+        let new_child = |address: &str| {
+            Scope::new(
                 self.workspace,
                 index,
                 self.root,
@@ -133,13 +156,31 @@ impl<'w> Scope<'w> {
                 path_module.clone(),
                 stack.clone(),
                 Rc::clone(&self.shared),
-            );
-            let args = self.eval_decl(decl, cx, Some(("module", false)));
-            for (key, attr) in args.attrs {
-                child.give(key, attr.value);
-            }
+            )
+        };
+        let (expansion, instances) = self.expand(&address, decl, |address, cx| {
+            let mut child = new_child(&address);
+            self.give_inputs(&mut child, decl, cx);
             child
         });
+        let call = self.calls_in_progress.borrow_mut().pop();
+        for (input, loc, output) in call.into_iter().flat_map(|c| c.own_outputs) {
+            let needs_input = instances.iter().any(|child| {
+                let mut probe = new_child(child.prefix.trim_end_matches('.'));
+                probe.variables = child.variables.clone();
+                probe.output_reads(output.as_deref()).contains(&input)
+            });
+            if needs_input {
+                let output = match &output {
+                    Some(output) => format!("output `{output}`"),
+                    None => "outputs".to_string(),
+                };
+                self.record_cycle(
+                    loc,
+                    format!("the input `{input}` of module `{name}` needs the module's {output}, which needs `var.{input}`"),
+                );
+            }
+        }
         let instances = Rc::new(ModuleInstances {
             expansion,
             instances,
@@ -151,10 +192,62 @@ impl<'w> Scope<'w> {
         Some(instances)
     }
 
-    /// `module.NAME`: the outputs of a local module, or an unknown that names the call.
-    pub(super) fn module_value(&self, name: &str) -> Value {
+    /// Evaluates a module call's inputs into `child`'s variables, one by one, noting in
+    /// `calls_in_progress` which one is at hand.
+    fn give_inputs(&self, child: &mut Scope<'w>, decl: &Decl, cx: &Cx) {
+        for (file, attr) in decl.merged().attrs {
+            let key = attr.key.as_str();
+            if provider::is_meta_argument(key) {
+                continue;
+            }
+            if let Some(call) = self.calls_in_progress.borrow_mut().last_mut() {
+                call.input = Some((key.to_string(), Loc::of(file, attr.span())));
+            }
+            let cx = match std::sync::Arc::ptr_eq(file, cx.file) {
+                true => cx.clone(),
+                false => cx.in_file(file),
+            };
+            let value = self
+                .eval(&attr.value, &cx)
+                .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)));
+            child.give(key.to_string(), cx.at(value, attr.value.span()));
+        }
+    }
+
+    /// The variables that evaluating `output` (every output, for `None`) reads, in a scope
+    /// of its own so that nothing evaluated before hides a read.
+    fn output_reads(mut self, output: Option<&str>) -> Vec<String> {
+        self.reads = Some(RefCell::default());
+        let decls = std::sync::Arc::clone(&self.decls);
+        for (name, decl) in &decls.outputs {
+            if output.is_some_and(|output| output != name) {
+                continue;
+            }
+            if let Some((file, attr)) = decl.attribute("value") {
+                self.eval_root(&attr.value, file);
+            }
+        }
+        self.reads.map(RefCell::into_inner).unwrap_or_default()
+    }
+
+    /// `module.NAME` (`.OUTPUT`): the outputs of a local module, or an unknown that names
+    /// the call. Referred to from one of the call's own inputs, the module has no outputs
+    /// yet: Terraform takes what the output needs, which is a cycle only if that is the
+    /// input itself. The reference is unknown here, and `module_instances` probes the
+    /// output once the module is made.
+    pub(super) fn module_value(&self, name: &str, output: Option<&str>) -> Value {
         let address = format!("{}module.{name}", self.prefix);
-        let Some(instances) = self.module_instances(name) else {
+        let own = self
+            .calls_in_progress
+            .borrow_mut()
+            .iter_mut()
+            .rev()
+            .find(|call| call.module == name)
+            .is_some_and(|call| call.needs_own_output(output.map(str::to_string)));
+        if own {
+            return Value::unknown(Source::ModuleOutput(address));
+        }
+        let Some(instances) = self.instances_of_call(name, output) else {
             return Value::unknown(Source::ModuleOutput(address));
         };
         collect_instances(
@@ -237,5 +330,41 @@ fn for_each_entries(value: &Value) -> Option<Vec<(String, Value, Option<Loc>)>> 
             })
             .collect(),
         _ => None,
+    }
+}
+
+/// A module call whose inputs are being evaluated: the output whose reference made it, if
+/// one did; the input at hand (none while its `count` or `for_each` is); and the module's
+/// own outputs its inputs need, as (input, where the input is written, output; `None` for
+/// the whole module).
+pub(super) struct CallInProgress {
+    module: String,
+    requested: Option<String>,
+    input: Option<(String, Loc)>,
+    own_outputs: Vec<(String, Loc, Option<String>)>,
+}
+
+impl CallInProgress {
+    /// Notes that the input at hand needs the module's `output`, to be probed once the
+    /// module is made; `false` while no input is at hand.
+    pub(super) fn needs_own_output(&mut self, output: Option<String>) -> bool {
+        let Some((input, loc)) = &self.input else {
+            return false;
+        };
+        if !self
+            .own_outputs
+            .iter()
+            .any(|(i, _, o)| i == input && *o == output)
+        {
+            self.own_outputs.push((input.clone(), loc.clone(), output));
+        }
+        true
+    }
+
+    /// `needs_own_output` of the output whose reference made the module: a value in the
+    /// middle of its evaluation when the call began is needed by the input at hand, and
+    /// itself needs that output.
+    pub(super) fn needs_requested_output(&mut self) -> bool {
+        self.needs_own_output(self.requested.clone())
     }
 }

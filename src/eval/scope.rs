@@ -6,8 +6,8 @@
 use super::instances::collect_instances;
 use super::types::{convert, Type};
 use super::{
-    Cx, Cycle, Decls, Eval, EvaluatedResource, Expansion, Inputs, Instance, ModuleInstances, Slot,
-    VarArg, MAX_INSTANCES, MAX_REFERENCE_DEPTH,
+    instances::CallInProgress, Cx, Cycle, Decls, Eval, EvaluatedResource, Expansion, Inputs,
+    Instance, ModuleInstances, Slot, VarArg, MAX_INSTANCES, MAX_REFERENCE_DEPTH,
 };
 use crate::load::{ModuleDir, Workspace};
 use crate::provider;
@@ -60,6 +60,15 @@ pub struct Scope<'w> {
     pub(super) children: RefCell<HashMap<String, Slot<Rc<ModuleInstances<'w>>>>>,
     pub(super) shared: Rc<RootShared<'w>>,
     pub cycles: RefCell<Vec<Cycle>>,
+    /// The module calls whose inputs are being evaluated here, innermost last (see
+    /// `module_instances`).
+    pub(super) calls_in_progress: RefCell<Vec<CallInProgress>>,
+    /// The locals being evaluated, by index in `decls.locals`, each with how many calls
+    /// were in progress when it began.
+    locals_in_progress: RefCell<Vec<(usize, usize)>>,
+    /// The variables read, when a probe of a module output records them (see
+    /// `Scope::output_reads`); `None` otherwise.
+    pub(super) reads: Option<RefCell<Vec<String>>>,
     /// Text values (`--var`, `TF_VAR_`) that do not convert to their variable's declared
     /// type: errors that stop Terraform before it plans.
     pub input_errors: Vec<String>,
@@ -154,6 +163,9 @@ impl<'w> Scope<'w> {
             children: RefCell::default(),
             shared,
             cycles: RefCell::default(),
+            calls_in_progress: RefCell::default(),
+            locals_in_progress: RefCell::default(),
+            reads: None,
             input_errors: Vec::new(),
         };
         let defaults: Vec<(String, Value)> = scope
@@ -476,6 +488,9 @@ impl<'w> Scope<'w> {
             Some(Slot::InProgress) => true,
             None => false,
         };
+        if in_progress && self.defer_to_call(index) {
+            return Value::unknown(Source::Cycle(format!("local.{name}")));
+        }
         if in_progress {
             self.record_cycle(
                 Loc::of(file, attr.span()),
@@ -488,10 +503,32 @@ impl<'w> Scope<'w> {
             return Value::unknown(Source::Cycle(format!("local.{name}")));
         }
         self.locals.borrow_mut()[index] = Some(Slot::InProgress);
+        let calls = self.calls_in_progress.borrow().len();
+        self.locals_in_progress.borrow_mut().push((index, calls));
         let value = self.eval_root(&attr.value, file);
+        self.locals_in_progress.borrow_mut().pop();
         self.locals.borrow_mut()[index] = Some(Slot::Done(value.clone()));
         self.leave();
         value
+    }
+
+    /// Whether the local at `index`, met again while it is being evaluated, began before a
+    /// module call now in progress: then the way back to it leads through an input of that
+    /// call, which needs it, and the output whose reference made the call. Terraform
+    /// evaluates that output alone, so this is a cycle only if the output needs the input:
+    /// `module_instances` probes it once the module is made (`CallInProgress`).
+    fn defer_to_call(&self, index: usize) -> bool {
+        let began = self
+            .locals_in_progress
+            .borrow()
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, calls)| *calls);
+        let mut calls = self.calls_in_progress.borrow_mut();
+        match began.and_then(|began| calls.get_mut(began)) {
+            Some(call) => call.needs_requested_output(),
+            None => false,
+        }
     }
 
     /// A bare name: a `for` or iterator binding; anything else is not a value on its own.
@@ -531,12 +568,15 @@ impl<'w> Scope<'w> {
             }
             Expression::Variable(v) if cx.lookup(v.as_str()).is_none() => {
                 match (v.as_str(), attr(0), attr(1)) {
-                    ("var", Some(name), _) => (
-                        self.variables.get(name).cloned().unwrap_or_else(|| {
+                    ("var", Some(name), _) => {
+                        if let Some(reads) = &self.reads {
+                            reads.borrow_mut().push(name.to_string());
+                        }
+                        let value = self.variables.get(name).cloned().unwrap_or_else(|| {
                             Value::unknown(Source::Undeclared(format!("var.{name}")))
-                        }),
-                        1,
-                    ),
+                        });
+                        (value, 1)
+                    }
                     ("local", Some(name), _) => (self.local(name), 1),
                     ("path", Some("module" | "root"), _) => {
                         (Value::string(self.path_module.clone(), None), 1)
@@ -544,7 +584,7 @@ impl<'w> Scope<'w> {
                     ("path", Some("cwd"), _) => (Value::string(".", None), 1),
                     ("module", Some(name), _) => {
                         if self.decls.modules.contains_key(name) {
-                            (self.module_value(name), 1)
+                            (self.module_value(name, attr(1)), 1)
                         } else {
                             (
                                 Value::unknown(Source::Undeclared(format!("module.{name}"))),

@@ -450,7 +450,7 @@ output "untyped" {
     .unwrap();
     let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
     let root = Scope::root(&workspace, 0, &Inputs::default());
-    let outputs = root.module_value("flow");
+    let outputs = root.module_value("flow", None);
     let output = |name: &str| render(&outputs.get_attr(name).unwrap());
     assert_eq!(output("teams"), r#"["a","b"]"#);
     assert_eq!(output("limits"), r#"{"hours":4,"reason":true}"#);
@@ -648,4 +648,23 @@ variable "nope" {}
         "unknown(invalid expression (templatefile: vars map does not contain key `local`))"
     );
     assert_eq!(render(&scope.local("unknown")), "unknown(var.nope)");
+}
+
+/// An input that reads an output of its own module that does not need it, directly or
+/// through a local evaluated first: Terraform evaluates the output alone, so it is known
+/// and no cycle is recorded; the input itself is unknown.
+#[test]
+fn an_input_may_read_an_output_of_its_own_module_that_does_not_need_it() {
+    let workspace =
+        load::load(&[std::path::PathBuf::from("fixtures/evaluation-cycle/pass")]).unwrap();
+    let root = Scope::root(&workspace, 0, &Inputs::default());
+    let mirror = root.resource("aws_s3_bucket.mirror").unwrap();
+    let bucket = render(&mirror.instances[0].body.attr("bucket").unwrap().value);
+    assert_eq!(bucket, r#""arn:aws:s3:::mirror""#);
+    let outputs = root.module_value("mirror", None);
+    let policy = render(&outputs.get_attr("policy").unwrap());
+    assert!(policy.starts_with("unknown"), "{policy}");
+    let west = root.module_value("west", None).get_attr("arn").unwrap();
+    assert_eq!(render(&west), r#""arn:aws:s3:::west""#);
+    assert!(root.cycles.borrow().is_empty());
 }
