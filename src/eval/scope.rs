@@ -63,9 +63,9 @@ pub struct Scope<'w> {
     /// The module calls whose inputs are being evaluated here, innermost last (see
     /// `module_instances`).
     pub(super) calls_in_progress: RefCell<Vec<CallInProgress>>,
-    /// The locals being evaluated, by index in `decls.locals`, each with how many calls
-    /// were in progress when it began.
-    locals_in_progress: RefCell<Vec<(usize, usize)>>,
+    /// The locals and resources being evaluated, each with how many calls were in progress
+    /// when it began.
+    values_in_progress: RefCell<Vec<(InProgress, usize)>>,
     /// The variables read, when a probe of a module output records them (see
     /// `Scope::output_reads`); `None` otherwise.
     pub(super) reads: Option<RefCell<Vec<String>>>,
@@ -164,7 +164,7 @@ impl<'w> Scope<'w> {
             shared,
             cycles: RefCell::default(),
             calls_in_progress: RefCell::default(),
-            locals_in_progress: RefCell::default(),
+            values_in_progress: RefCell::default(),
             reads: None,
             input_errors: Vec::new(),
         };
@@ -318,17 +318,24 @@ impl<'w> Scope<'w> {
                 (i, decl, false)
             }
         };
-        if let Some(slot) = &self.resources.borrow()[index] {
-            return match slot {
-                Slot::Done(r) => Some(r.clone()),
-                Slot::InProgress => None,
-            };
+        match &self.resources.borrow()[index] {
+            Some(Slot::Done(r)) => return Some(r.clone()),
+            // Terraform's graph has a node per resource: a resource met again while it is
+            // being evaluated depends on itself.
+            Some(Slot::InProgress) => {
+                if !self.defer_to_call(InProgress::Resource(index)) {
+                    self.record_cycle(decl.header_loc(), format!("`{address}` depends on itself"));
+                }
+                return None;
+            }
+            None => {}
         }
         if !self.enter() {
             self.record_too_deep(decl.header_loc(), address);
             return None;
         }
         self.resources.borrow_mut()[index] = Some(Slot::InProgress);
+        self.begin(InProgress::Resource(index));
         let kind = decl.block.labels[0].as_str();
         let full_address = [self.prefix.as_str(), address].concat();
         let (expansion, instances) = self.expand(&full_address, decl, |address, cx| Instance {
@@ -339,6 +346,7 @@ impl<'w> Scope<'w> {
             expansion,
             instances: instances.into(),
         };
+        self.values_in_progress.borrow_mut().pop();
         self.resources.borrow_mut()[index] = Some(Slot::Done(evaluated.clone()));
         self.leave();
         Some(evaluated)
@@ -488,7 +496,7 @@ impl<'w> Scope<'w> {
             Some(Slot::InProgress) => true,
             None => false,
         };
-        if in_progress && self.defer_to_call(index) {
+        if in_progress && self.defer_to_call(InProgress::Local(index)) {
             return Value::unknown(Source::Cycle(format!("local.{name}")));
         }
         if in_progress {
@@ -503,26 +511,31 @@ impl<'w> Scope<'w> {
             return Value::unknown(Source::Cycle(format!("local.{name}")));
         }
         self.locals.borrow_mut()[index] = Some(Slot::InProgress);
-        let calls = self.calls_in_progress.borrow().len();
-        self.locals_in_progress.borrow_mut().push((index, calls));
+        self.begin(InProgress::Local(index));
         let value = self.eval_root(&attr.value, file);
-        self.locals_in_progress.borrow_mut().pop();
+        self.values_in_progress.borrow_mut().pop();
         self.locals.borrow_mut()[index] = Some(Slot::Done(value.clone()));
         self.leave();
         value
     }
 
-    /// Whether the local at `index`, met again while it is being evaluated, began before a
-    /// module call now in progress: then the way back to it leads through an input of that
-    /// call, which needs it, and the output whose reference made the call. Terraform
-    /// evaluates that output alone, so this is a cycle only if the output needs the input:
+    /// Notes that `value` begins to be evaluated, and how many calls are in progress.
+    fn begin(&self, value: InProgress) {
+        let calls = self.calls_in_progress.borrow().len();
+        self.values_in_progress.borrow_mut().push((value, calls));
+    }
+
+    /// Whether `value`, met again while it is being evaluated, began before a module call
+    /// now in progress: then the way back to it leads through an input of that call, which
+    /// needs it, and the output whose reference made the call. Terraform evaluates that
+    /// output alone, so this is a cycle only if the output needs the input:
     /// `module_instances` probes it once the module is made (`CallInProgress`).
-    fn defer_to_call(&self, index: usize) -> bool {
+    fn defer_to_call(&self, value: InProgress) -> bool {
         let began = self
-            .locals_in_progress
+            .values_in_progress
             .borrow()
             .iter()
-            .find(|(i, _)| *i == index)
+            .find(|(v, _)| *v == value)
             .map(|(_, calls)| *calls);
         let mut calls = self.calls_in_progress.borrow_mut();
         match began.and_then(|began| calls.get_mut(began)) {
@@ -626,6 +639,14 @@ impl<'w> Scope<'w> {
         };
         self.apply_operators(base, &ops[consumed..], cx)
     }
+}
+
+/// A local (by index in `decls.locals`) or a resource (by index in `Scope::resources`)
+/// being evaluated.
+#[derive(Clone, Copy, PartialEq)]
+enum InProgress {
+    Local(usize),
+    Resource(usize),
 }
 
 /// Terraform's refusal of a name a `templatefile` template uses but its `vars` do not give.

@@ -4,7 +4,7 @@ use crate::finding::{Finding, Severity};
 pub const RULE: Rule = Rule {
     name: "evaluation-cycle",
     severity: Severity::Error,
-    summary: "locals, module inputs and outputs, or module calls that depend on themselves; where symguard's limits stop evaluation",
+    summary: "locals, resources, module inputs and outputs, or module calls that depend on themselves; where symguard's limits stop evaluation",
     doc: include_str!("../../rules/evaluation-cycle.md"),
     check,
 };
