@@ -147,8 +147,8 @@ impl<'w> Scope<'w> {
         let path_module = crate::load::display_path(&Path::new(&self.path_module).join(source));
         let mut stack = self.stack.clone();
         stack.push(index);
-        let new_child = |address: &str| {
-            Scope::new(
+        let (expansion, instances) = self.expand(&address, decl, |address, cx| {
+            let mut child = Scope::new(
                 self.workspace,
                 index,
                 self.root,
@@ -156,28 +156,24 @@ impl<'w> Scope<'w> {
                 path_module.clone(),
                 stack.clone(),
                 Rc::clone(&self.shared),
-            )
-        };
-        let (expansion, instances) = self.expand(&address, decl, |address, cx| {
-            let mut child = new_child(&address);
+            );
             self.give_inputs(&mut child, decl, cx);
             child
         });
         let call = self.calls_in_progress.borrow_mut().pop();
-        for (input, loc, output) in call.into_iter().flat_map(|c| c.own_outputs) {
-            let needs_input = instances.iter().any(|child| {
-                let mut probe = new_child(child.prefix.trim_end_matches('.'));
-                probe.variables = child.variables.clone();
-                probe.output_reads(output.as_deref()).contains(&input)
-            });
-            if needs_input {
-                let output = match &output {
+        for own in call.into_iter().flat_map(|c| c.own_outputs) {
+            let through_others = own.through.iter().all(|link| self.call_needs(link));
+            let needs_input = instances
+                .iter()
+                .any(|child| child.output_needs(own.output.as_deref(), &own.input));
+            if needs_input && through_others {
+                let output = match &own.output {
                     Some(output) => format!("output `{output}`"),
                     None => "outputs".to_string(),
                 };
                 self.record_cycle(
-                    loc,
-                    format!("the input `{input}` of module `{name}` needs the module's {output}, which needs `var.{input}`"),
+                    own.loc,
+                    format!("the input `{}` of module `{name}` needs the module's {output}, which needs `var.{}`", own.input, own.input),
                 );
             }
         }
@@ -214,20 +210,55 @@ impl<'w> Scope<'w> {
         }
     }
 
-    /// The variables that evaluating `output` (every output, for `None`) reads, in a scope
-    /// of its own so that nothing evaluated before hides a read.
-    fn output_reads(mut self, output: Option<&str>) -> Vec<String> {
-        self.reads = Some(RefCell::default());
-        let decls = std::sync::Arc::clone(&self.decls);
-        for (name, decl) in &decls.outputs {
+    /// Whether evaluating this module instance's `output` (every output, for `None`) reads
+    /// `var.input`: evaluated again in a scope of its own, with the same variables, so
+    /// that nothing evaluated before hides a read.
+    fn output_needs(&self, output: Option<&str>, input: &str) -> bool {
+        let index = *self
+            .stack
+            .last()
+            .expect("a scope's own module is on its stack");
+        let mut probe = Scope::new(
+            self.workspace,
+            index,
+            self.root,
+            self.prefix.clone(),
+            self.path_module.clone(),
+            self.stack.clone(),
+            Rc::clone(&self.shared),
+        );
+        probe.variables = self.variables.clone();
+        probe.reads = Some(RefCell::default());
+        for (name, decl) in &self.decls.outputs {
             if output.is_some_and(|output| output != name) {
                 continue;
             }
             if let Some((file, attr)) = decl.attribute("value") {
-                self.eval_root(&attr.value, file);
+                probe.eval_root(&attr.value, file);
             }
         }
-        self.reads.map(RefCell::into_inner).unwrap_or_default()
+        let reads = probe
+            .reads
+            .take()
+            .map(RefCell::into_inner)
+            .unwrap_or_default();
+        reads.iter().any(|read| read == input)
+    }
+
+    /// Whether a call made on the way from an input back to its own module needs what led
+    /// through it: its output that was asked for needs its input that was at hand (its
+    /// `count` or `for_each`, when none was, needs whatever it reads).
+    fn call_needs(&self, link: &Link) -> bool {
+        let Some(input) = &link.input else {
+            return true;
+        };
+        match self.children.borrow().get(&link.call) {
+            Some(Slot::Done(made)) => made
+                .instances
+                .iter()
+                .any(|child| child.output_needs(link.requested.as_deref(), input)),
+            _ => true,
+        }
     }
 
     /// `module.NAME` (`.OUTPUT`): the outputs of a local module, or an unknown that names
@@ -237,13 +268,11 @@ impl<'w> Scope<'w> {
     /// output once the module is made.
     pub(super) fn module_value(&self, name: &str, output: Option<&str>) -> Value {
         let address = format!("{}module.{name}", self.prefix);
-        let own = self
-            .calls_in_progress
-            .borrow_mut()
-            .iter_mut()
-            .rev()
-            .find(|call| call.module == name)
-            .is_some_and(|call| call.needs_own_output(output.map(str::to_string)));
+        let own = {
+            let mut calls = self.calls_in_progress.borrow_mut();
+            let call = calls.iter().rposition(|call| call.module == name);
+            call.is_some_and(|at| needs_own_output(&mut calls, at, output.map(str::to_string)))
+        };
         if own {
             return Value::unknown(Source::ModuleOutput(address));
         }
@@ -335,36 +364,68 @@ fn for_each_entries(value: &Value) -> Option<Vec<(String, Value, Option<Loc>)>> 
 
 /// A module call whose inputs are being evaluated: the output whose reference made it, if
 /// one did; the input at hand (none while its `count` or `for_each` is); and the module's
-/// own outputs its inputs need, as (input, where the input is written, output; `None` for
-/// the whole module).
+/// own outputs its inputs need.
 pub(super) struct CallInProgress {
     module: String,
     requested: Option<String>,
     input: Option<(String, Loc)>,
-    own_outputs: Vec<(String, Loc, Option<String>)>,
+    own_outputs: Vec<OwnOutput>,
 }
 
-impl CallInProgress {
-    /// Notes that the input at hand needs the module's `output`, to be probed once the
-    /// module is made; `false` while no input is at hand.
-    pub(super) fn needs_own_output(&mut self, output: Option<String>) -> bool {
-        let Some((input, loc)) = &self.input else {
-            return false;
-        };
-        if !self
-            .own_outputs
-            .iter()
-            .any(|(i, _, o)| i == input && *o == output)
-        {
-            self.own_outputs.push((input.clone(), loc.clone(), output));
-        }
-        true
-    }
+/// An input of a call that needs an output of the same module (`None`: the whole module):
+/// a cycle if the output needs the input, and every call made on the way needs what led
+/// through it.
+struct OwnOutput {
+    input: String,
+    /// Where the input is written.
+    loc: Loc,
+    output: Option<String>,
+    through: Vec<Link>,
+}
 
-    /// `needs_own_output` of the output whose reference made the module: a value in the
-    /// middle of its evaluation when the call began is needed by the input at hand, and
-    /// itself needs that output.
-    pub(super) fn needs_requested_output(&mut self) -> bool {
-        self.needs_own_output(self.requested.clone())
-    }
+/// A call made on the way from an input back to its own module: its output that was asked
+/// for, and its input at hand.
+struct Link {
+    call: String,
+    requested: Option<String>,
+    input: Option<String>,
+}
+
+/// Notes that the input at hand of `calls[at]` needs that module's `output`, through the
+/// calls made after it, to be probed once the module is made; `false` while it has no
+/// input at hand (its `count` or `for_each` needs its own outputs: a cycle).
+pub(super) fn needs_own_output(
+    calls: &mut [CallInProgress],
+    at: usize,
+    output: Option<String>,
+) -> bool {
+    let (call, after) = calls[at..]
+        .split_first_mut()
+        .expect("`at` is a call in progress");
+    let Some((input, loc)) = &call.input else {
+        return false;
+    };
+    let through: Vec<Link> = after
+        .iter()
+        .map(|c| Link {
+            call: c.module.clone(),
+            requested: c.requested.clone(),
+            input: c.input.as_ref().map(|(input, _)| input.clone()),
+        })
+        .collect();
+    call.own_outputs.push(OwnOutput {
+        input: input.clone(),
+        loc: loc.clone(),
+        output,
+        through,
+    });
+    true
+}
+
+/// `needs_own_output` of the output whose reference made `calls[at]`: a local or a
+/// resource that was being evaluated when that call began is needed by the input at hand,
+/// and itself needs that output.
+pub(super) fn needs_requested_output(calls: &mut [CallInProgress], at: usize) -> bool {
+    let requested = calls[at].requested.clone();
+    needs_own_output(calls, at, requested)
 }

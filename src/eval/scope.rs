@@ -6,8 +6,9 @@
 use super::instances::collect_instances;
 use super::types::{convert, Type};
 use super::{
-    instances::CallInProgress, Cx, Cycle, Decls, Eval, EvaluatedResource, Expansion, Inputs,
-    Instance, ModuleInstances, Slot, VarArg, MAX_INSTANCES, MAX_REFERENCE_DEPTH,
+    instances::{self, CallInProgress},
+    Cx, Cycle, Decls, Eval, EvaluatedResource, Expansion, Inputs, Instance, ModuleInstances, Slot,
+    VarArg, MAX_INSTANCES, MAX_REFERENCE_DEPTH,
 };
 use crate::load::{ModuleDir, Workspace};
 use crate::provider;
@@ -538,8 +539,8 @@ impl<'w> Scope<'w> {
             .find(|(v, _)| *v == value)
             .map(|(_, calls)| *calls);
         let mut calls = self.calls_in_progress.borrow_mut();
-        match began.and_then(|began| calls.get_mut(began)) {
-            Some(call) => call.needs_requested_output(),
+        match began.filter(|&began| began < calls.len()) {
+            Some(began) => instances::needs_requested_output(&mut calls, began),
             None => false,
         }
     }
