@@ -498,6 +498,29 @@ fn symlinked_files_are_read_only_inside_the_tree() {
     assert!(!run.stderr.contains("root:"), "{}", run.stderr);
 }
 
+/// A file linked into a second directory is part of both modules, as Terraform reads it:
+/// the link is not taken for the file it leads to and skipped, whichever the walk meets
+/// first.
+#[test]
+fn a_file_linked_into_another_directory_belongs_to_both() {
+    let dir = tempfile::tempdir().unwrap();
+    for module in ["a_shared", "b_fixture", "z_fixture"] {
+        let module = dir.path().join(module);
+        std::fs::create_dir(&module).unwrap();
+        let main = "resource \"aws_iam_group\" \"g\" {\n  name = var.linked\n}\n";
+        std::fs::write(module.join("main.tf"), main).unwrap();
+    }
+    let variables = "variable \"linked\" {\n  default = \"ops\"\n}\n";
+    std::fs::write(dir.path().join("a_shared/variables.tf"), variables).unwrap();
+    for fixture in ["b_fixture", "z_fixture"] {
+        let link = dir.path().join(fixture).join("variables.tf");
+        std::os::unix::fs::symlink("../a_shared/variables.tf", link).unwrap();
+    }
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.json);
+    assert_eq!(run.json["summary"]["files"], 6, "{}", run.json);
+}
+
 /// Runs `symguard` as an unprivileged user when the tests run as root, since root reads
 /// files whatever their mode.
 fn check_unprivileged(dir: &Path) -> Run {

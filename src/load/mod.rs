@@ -307,11 +307,13 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
                 }
             }
             // Overlapping arguments reach a file twice. The walk follows no directory link,
-            // so below the canonical root a plain file's path is already canonical: one
-            // canonicalize per argument instead of one per file.
-            let key = match (file_type.is_symlink(), path.strip_prefix(&root)) {
-                (false, Ok(relative)) => canonical_root.join(relative),
-                _ => std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
+            // so below the canonical root an entry's path is already canonical: one
+            // canonicalize per argument instead of one per file. A symbolic link is its own
+            // entry, not its target: Terraform reads `locals.tf -> ../locals.tf` as part of
+            // this directory, and the target as part of its own.
+            let key = match path.strip_prefix(&root) {
+                Ok(relative) => canonical_root.join(relative),
+                Err(_) => std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
             };
             if seen.insert(key) {
                 let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
