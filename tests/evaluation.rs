@@ -201,6 +201,36 @@ fn a_repeated_object_key_takes_its_last_value() {
     );
 }
 
+/// A `{ for ... }` expression may break its lines where Terraform allows (`c ? a :` ending
+/// a line): the file is checked, not refused as a syntax error.
+#[test]
+fn a_for_object_broken_over_lines_is_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf",
+        r#"resource "sym_target" "t" {
+  type  = "aws_iam_group"
+  name  = "t"
+  label = "T"
+  settings = { for k in ["iam_group"] : k => k == "iam_group" ?
+    "CHANGEME" :
+    "ops"
+  }
+}
+"#,
+    );
+    let doc = check_json(&[dir.path().to_str().unwrap()], &[]);
+    let rules: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"placeholder-value"), "{doc}");
+    assert!(!rules.contains(&"hcl-syntax"), "{doc}");
+}
+
 #[test]
 fn variables_follow_terraform_precedence() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,7 @@
 //! Load: walk the paths, read every Terraform file and parse it, grouped by directory
 //! (each directory is one Terraform module).
 
-mod repeated_keys;
+mod parse;
 
 use crate::source::{Loc, SourceFile};
 use hcl_edit::structure::Body;
@@ -432,7 +432,7 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, LoadError> {
             loc: Loc::new(&source, offset..offset + 1),
             message: "the file is not valid UTF-8 text".to_string(),
         }),
-        None => repeated_keys::parse_body(&source.text).map_err(|e| {
+        None => parse::parse_body(&source.text).map_err(|e| {
             let offset = e.location().offset();
             SyntaxError {
                 loc: Loc::new(&source, offset..(offset + 1).min(source.text.len())),
