@@ -267,7 +267,15 @@ impl<'a> Walker<'a> {
             }
             "provisioner" | "connection" => {
                 self.bound.push("self");
-                self.body(&block.body);
+                // `when = destroy` and `on_failure = continue` are keywords, not references.
+                for attr in block.body.attributes() {
+                    let keyword = matches!(attr.key.as_str(), "when" | "on_failure")
+                        && matches!(attr.value, Expression::Variable(_));
+                    if !keyword {
+                        self.expr(&attr.value);
+                    }
+                }
+                self.blocks(&block.body);
                 self.bound.pop();
             }
             "dynamic" => {
