@@ -167,37 +167,38 @@ fn resolved_group(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     message.rsplit('`').nth(1).unwrap().to_string()
 }
 
+/// The findings, as (rule, line), of a target whose `settings` are written as given:
+/// lines 1 to 4 declare it, `settings` starts on line 5.
+fn target_with_settings(settings: &str) -> Vec<(String, u64)> {
+    let dir = tempfile::tempdir().unwrap();
+    let target = "resource \"sym_target\" \"t\" {\n  type  = \"aws_iam_group\"\n  name  = \"t\"\n  label = \"T\"\n";
+    write(
+        dir.path(),
+        "main.tf",
+        &format!("{target}  settings = {settings}\n}}\n"),
+    );
+    let doc = check_json(&[dir.path().to_str().unwrap()], &[]);
+    summary(&doc)
+        .into_iter()
+        .map(|(rule, _, line, _)| (rule, line))
+        .collect()
+}
+
 /// Terraform takes the last of an object's repeated keys, however each is written; the file
 /// is checked, not refused as a syntax error, and the finding points at the value that
 /// counts (the last; with `"iam_group"` winning, there would be no placeholder).
 #[test]
 fn a_repeated_object_key_takes_its_last_value() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "main.tf",
-        r#"resource "sym_target" "t" {
-  type  = "aws_iam_group"
-  name  = "t"
-  label = "T"
-  settings = {
-    iam_group = "admins"
-    "iam_group" = "ops"
-    iam_group = "CHANGEME"
-  }
-}
-"#,
+    let findings = target_with_settings(
+        "{\n    iam_group = \"admins\"\n    \"iam_group\" = \"ops\"\n    iam_group = \"CHANGEME\"\n  }",
     );
-    let doc = check_json(&[dir.path().to_str().unwrap()], &[]);
-    let findings = doc["findings"].as_array().unwrap();
-    let rules: Vec<(&str, u64)> = findings
-        .iter()
-        .map(|f| (f["rule"].as_str().unwrap(), f["line"].as_u64().unwrap()))
-        .collect();
-    assert!(rules.contains(&("placeholder-value", 8)), "{doc}");
     assert!(
-        !rules.iter().any(|(rule, _)| *rule == "hcl-syntax"),
-        "{doc}"
+        findings.contains(&("placeholder-value".into(), 8)),
+        "{findings:?}"
+    );
+    assert!(
+        !findings.iter().any(|(rule, _)| rule == "hcl-syntax"),
+        "{findings:?}"
     );
 }
 
@@ -205,30 +206,17 @@ fn a_repeated_object_key_takes_its_last_value() {
 /// a line): the file is checked, not refused as a syntax error.
 #[test]
 fn a_for_object_broken_over_lines_is_evaluated() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "main.tf",
-        r#"resource "sym_target" "t" {
-  type  = "aws_iam_group"
-  name  = "t"
-  label = "T"
-  settings = { for k in ["iam_group"] : k => k == "iam_group" ?
-    "CHANGEME" :
-    "ops"
-  }
-}
-"#,
+    let findings = target_with_settings(
+        "{ for k in [\"iam_group\"] : k => k == \"iam_group\" ?\n    \"CHANGEME\" :\n    \"ops\"\n  }",
     );
-    let doc = check_json(&[dir.path().to_str().unwrap()], &[]);
-    let rules: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
-    assert!(rules.contains(&"placeholder-value"), "{doc}");
-    assert!(!rules.contains(&"hcl-syntax"), "{doc}");
+    assert!(
+        findings.contains(&("placeholder-value".into(), 6)),
+        "{findings:?}"
+    );
+    assert!(
+        !findings.iter().any(|(rule, _)| rule == "hcl-syntax"),
+        "{findings:?}"
+    );
 }
 
 #[test]
