@@ -68,7 +68,7 @@ pub struct Scope<'w> {
     /// when it began.
     values_in_progress: RefCell<Vec<(InProgress, usize)>>,
     /// The variables read, when a probe of a module output records them (see
-    /// `Scope::output_reads`); `None` otherwise.
+    /// `Scope::output_needs`); `None` otherwise.
     pub(super) reads: Option<RefCell<Vec<String>>>,
     /// Text values (`--var`, `TF_VAR_`) that do not convert to their variable's declared
     /// type: errors that stop Terraform before it plans.

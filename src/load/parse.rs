@@ -112,7 +112,7 @@ impl Key<'_> {
 }
 
 /// The key that starts at `offset`, and the byte range of its name.
-fn key_at(text: &str, offset: usize) -> Option<(std::ops::Range<usize>, Key<'_>)> {
+fn key_at(text: &str, offset: usize) -> Option<(Range<usize>, Key<'_>)> {
     let rest = text.get(offset..)?;
     if let Some(quoted) = rest.strip_prefix('"') {
         let end = quoted.find(['"', '\\', '$', '%', '\n'])?;
