@@ -34,16 +34,15 @@ impl Scope<'_> {
             return self.eval_body(&decl.block.body, cx, resource);
         }
         let merged = decl.merged();
-        let in_file = |file| match std::sync::Arc::ptr_eq(file, cx.file) {
-            true => cx.clone(),
-            false => cx.in_file(file),
-        };
-        let attrs: Vec<(Cx, &Attribute)> =
-            merged.attrs.iter().map(|&(f, a)| (in_file(f), a)).collect();
+        let attrs: Vec<(Cx, &Attribute)> = merged
+            .attrs
+            .iter()
+            .map(|&(f, a)| (cx.in_file(f), a))
+            .collect();
         let blocks: Vec<(Cx, &Block)> = merged
             .blocks
             .iter()
-            .map(|&(f, b)| (in_file(f), b))
+            .map(|&(f, b)| (cx.in_file(f), b))
             .collect();
         self.eval_parts(
             attrs.iter().map(|(cx, attr)| (cx, *attr)),

@@ -199,10 +199,7 @@ impl<'w> Scope<'w> {
             if let Some(call) = self.calls_in_progress.borrow_mut().last_mut() {
                 call.input = Some((key.to_string(), Loc::of(file, attr.span())));
             }
-            let cx = match std::sync::Arc::ptr_eq(file, cx.file) {
-                true => cx.clone(),
-                false => cx.in_file(file),
-            };
+            let cx = cx.in_file(file);
             let value = self
                 .eval(&attr.value, &cx)
                 .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)));
