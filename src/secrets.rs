@@ -8,6 +8,7 @@
 //! `*`, keeping every offset and line), and every literal secret value is collected so that
 //! messages built from evaluated values are scrubbed (`Secrets::redact`).
 
+use crate::value::{Kind, Value};
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::Body;
 use hcl_edit::Span;
@@ -66,6 +67,37 @@ pub fn find(
     (found.spans, found.values)
 }
 
+/// `find` for a variable file in JSON syntax, from the values read: those of a variable
+/// named as a secret or declared sensitive, and those under a key named as one.
+pub fn find_in_json_vars(
+    vars: &[(String, Value)],
+    sensitive_variables: &BTreeSet<String>,
+) -> (Vec<Range<usize>>, Vec<String>) {
+    fn walk(value: &Value, secret: bool, found: &mut Found) {
+        match &value.kind {
+            Kind::List(items) => items.iter().for_each(|v| walk(v, secret, found)),
+            Kind::Object(map) => map
+                .iter()
+                .for_each(|(key, v)| walk(v, secret || is_secret_name(key), found)),
+            Kind::String(_) | Kind::Number(_) if secret => {
+                if let Kind::String(s) = &value.kind {
+                    found.values.push(s.clone());
+                }
+                found
+                    .spans
+                    .extend(value.origin.as_ref().map(|loc| loc.span.clone()));
+            }
+            _ => {}
+        }
+    }
+    let mut found = Found::default();
+    for (name, value) in vars {
+        let secret = is_secret_name(name) || sensitive_variables.contains(name);
+        walk(value, secret, &mut found);
+    }
+    (found.spans, found.values)
+}
+
 /// Names of the `sensitive = true` variables a module body declares.
 pub fn sensitive_variables(body: &Body) -> impl Iterator<Item = String> + '_ {
     body.get_blocks("variable").filter_map(|block| {
@@ -83,7 +115,8 @@ pub fn lines_with_secrets(text: &str) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
     let mut start = 0;
     for line in text.split_inclusive('\n') {
-        if let Some(eq) = line.find('=') {
+        // `key = value`, or `"key": value` as in JSON and HCL objects.
+        if let Some(eq) = line.find(['=', ':']) {
             let key = line[..eq].trim().trim_matches('"');
             if is_secret_name(key) && !key.contains(char::is_whitespace) {
                 let value = eq + 1 + (line[eq + 1..].len() - line[eq + 1..].trim_start().len());

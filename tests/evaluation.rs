@@ -269,6 +269,122 @@ resource "sym_target" "t" {
 }
 
 #[test]
+fn variable_files_in_json_syntax_take_their_place_in_the_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "main.tf",
+        r#"
+variable "group" {}
+
+resource "sym_target" "t" {
+  type     = "aws_iam_group"
+  name     = "t"
+  settings = { iam_group = var.group }
+}
+"#,
+    );
+    write(d, "terraform.tfvars", "group = \"from-tfvars\"\n");
+    write(
+        d,
+        "terraform.tfvars.json",
+        r#"{"group": "from-tfvars-json"}"#,
+    );
+    assert_eq!(resolved_group(d, &[], &[]), "from-tfvars-json");
+    write(d, "a.auto.tfvars", "group = \"from-auto-a\"\n");
+    assert_eq!(resolved_group(d, &[], &[]), "from-auto-a");
+    write(d, "b.auto.tfvars.json", r#"{"group": "from-auto-b-json"}"#);
+    assert_eq!(resolved_group(d, &[], &[]), "from-auto-b-json");
+    write(d, "c.auto.tfvars", "group = \"from-auto-c\"\n");
+    assert_eq!(resolved_group(d, &[], &[]), "from-auto-c");
+    // Strings are literal, as Terraform reads a variable file: `${` is text, escapes are JSON's.
+    write(
+        d,
+        "extra/prod.json",
+        r#"{"//": "a comment", "group": "${x} \u00e9\/"}"#,
+    );
+    let file = d.join("extra/prod.json");
+    assert_eq!(
+        resolved_group(d, &["--var-file", file.to_str().unwrap()], &[]),
+        "${x} é/"
+    );
+}
+
+#[test]
+fn a_value_from_a_json_variable_file_is_reported_where_it_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "main.tf",
+        r#"
+variable "groups" {
+  type = map(string)
+}
+
+resource "sym_target" "t" {
+  type     = "aws_iam_group"
+  name     = "t"
+  label    = "T"
+  settings = { iam_group = var.groups["ops"] }
+}
+"#,
+    );
+    write(
+        d,
+        "terraform.tfvars.json",
+        "{\n  \"groups\": {\n    \"dev\": \"dev\",\n    \"ops\": \"CHANGEME\"\n  }\n}\n",
+    );
+    let doc = check_json(&[d.to_str().unwrap()], &[]);
+    let placeholder = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "placeholder-value")
+        .unwrap_or_else(|| panic!("no placeholder-value finding: {doc}"));
+    assert!(placeholder["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("terraform.tfvars.json"));
+    assert_eq!(
+        (&placeholder["line"], &placeholder["column"]),
+        (&4.into(), &12.into())
+    );
+    assert!(
+        !doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "json-syntax"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn a_json_variable_file_that_terraform_rejects_is_a_syntax_error_at_its_place() {
+    let findings = |text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "main.tf", "variable \"group\" {}\n");
+        write(dir.path(), "terraform.tfvars.json", text);
+        let doc = check_json(&[dir.path().to_str().unwrap()], &[]);
+        summary(&doc)
+            .into_iter()
+            .map(|(rule, _, line, _)| (rule, line))
+            .collect::<Vec<_>>()
+    };
+    let syntax = |line| vec![("hcl-syntax".to_string(), line)];
+    assert_eq!(findings("{\n  \"group\": \"a\",\n}\n"), syntax(3));
+    assert_eq!(
+        findings("{\"group\": \"a\",\n \"group\": \"b\"}"),
+        syntax(2)
+    );
+    assert_eq!(findings("{\"group\": {\"k\": 1,\n \"k\": 2}}"), syntax(2));
+    assert_eq!(findings("[\"group\"]"), syntax(1));
+    assert_eq!(findings("{\"group\": \"a\"}"), vec![]);
+}
+
+#[test]
 fn collection_variables_from_the_command_line_are_parsed() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

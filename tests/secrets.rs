@@ -18,6 +18,9 @@ const SECRETS: &[&str] = &[
     "BROKEN-FILE-PASSWORD",
     "VAR-FLAG-SECRET",
     "TF-VAR-ENV-SECRET",
+    "JSON-TFVARS-SENSITIVE",
+    "JSON-NESTED-TOKEN",
+    "JSON-BROKEN-PASSWORD",
 ];
 
 fn assert_clean(what: &str, text: &str) {
@@ -60,6 +63,7 @@ fn no_format_and_no_model_dump_shows_a_secret() {
     );
     assert!(human.contains("slack_token  = *****"), "{human}");
     assert!(human.contains("password = *****"), "{human}");
+    assert!(human.contains("\"db_password\": *****"), "{human}");
 
     let out = support::symguard("", "")
         .args(["model", "fixtures/secrets/main.tf"])

@@ -58,7 +58,10 @@ pub(super) fn secrets_of(workspace: &load::Workspace, inputs: &Inputs) -> secret
             VarArg::File(file) => {
                 if let Ok(body) = &file.body {
                     let names = sensitive.iter().map(|s| s.to_string()).collect();
-                    values.extend(secrets::find(body, &names).1);
+                    values.extend(match file.json_vars.is_empty() {
+                        true => secrets::find(body, &names).1,
+                        false => secrets::find_in_json_vars(&file.json_vars, &names).1,
+                    });
                 }
             }
             VarArg::Assign(..) => {}

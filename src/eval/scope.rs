@@ -219,6 +219,9 @@ impl<'w> Scope<'w> {
         let Ok(body) = &file.body else {
             return Vec::new();
         };
+        if !file.json_vars.is_empty() {
+            return file.json_vars.clone();
+        }
         body.attributes()
             .map(|attr| {
                 (

@@ -1,6 +1,7 @@
 //! Load: walk the paths, read every Terraform file and parse it, grouped by directory
 //! (each directory is one Terraform module).
 
+mod json_vars;
 mod parse;
 
 use crate::source::{Loc, SourceFile};
@@ -133,7 +134,10 @@ impl ModuleDir {
 
 pub struct ParsedFile {
     pub source: Arc<SourceFile>,
+    /// Empty for a variable file in JSON syntax, whose variables are `json_vars`.
     pub body: Result<Body, SyntaxError>,
+    /// A variable file in JSON syntax (`*.tfvars.json`): the variables it gives, read.
+    pub json_vars: Vec<(String, crate::value::Value)>,
 }
 
 /// Whether `path` names an override file (`override.tf`, `*_override.tf`): Terraform reads
@@ -183,15 +187,15 @@ fn is_terraform(name: &str) -> bool {
     name.ends_with(".tf") || is_tfvars(name) || is_json_syntax(name)
 }
 
-/// Terraform's JSON syntax (`*.tf.json`, `terraform.tfvars.json`, `*.auto.tfvars.json`):
-/// found, so that a directory holding such a file is known to be incomplete, but not read.
+/// Terraform files in JSON syntax (`*.tf.json`): found, so that a directory holding one is
+/// known to be incomplete, but not read. Variable files in JSON syntax are read (`is_tfvars`).
 fn is_json_syntax(name: &str) -> bool {
     name.ends_with(".tf.json")
-        || name == "terraform.tfvars.json"
-        || name.ends_with(".auto.tfvars.json")
 }
 
+/// The variable files Terraform loads by itself, in HCL or JSON syntax.
 fn is_tfvars(name: &str) -> bool {
+    let name = name.strip_suffix(".json").unwrap_or(name);
     name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
 }
 
@@ -427,6 +431,18 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, LoadError> {
         ),
     };
     let source = SourceFile::new(display, path.to_path_buf(), text);
+    // Terraform reads a variable file (and only those come here) ending in `.json` as JSON.
+    if utf8_error.is_none() && path.extension().is_some_and(|e| e == "json") {
+        let (body, json_vars) = match json_vars::parse(&source) {
+            Ok(vars) => (Ok(Body::new()), vars),
+            Err(error) => (Err(error), Vec::new()),
+        };
+        return Ok(ParsedFile {
+            source,
+            body,
+            json_vars,
+        });
+    }
     let body = match utf8_error {
         Some(offset) => Err(SyntaxError {
             loc: Loc::new(&source, offset..offset + 1),
@@ -440,7 +456,11 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, LoadError> {
             }
         }),
     };
-    Ok(ParsedFile { source, body })
+    Ok(ParsedFile {
+        source,
+        body,
+        json_vars: Vec::new(),
+    })
 }
 
 /// Every module directory of a run: those under the PATH arguments, then those reached
@@ -606,7 +626,12 @@ fn load_dir(
     for file in &mut parsed {
         let spans = match &file.body {
             Ok(body) => {
-                let (spans, values) = crate::secrets::find(body, &sensitive_variables);
+                let (spans, values) = match file.json_vars.is_empty() {
+                    true => crate::secrets::find(body, &sensitive_variables),
+                    false => {
+                        crate::secrets::find_in_json_vars(&file.json_vars, &sensitive_variables)
+                    }
+                };
                 secret_values.extend(values);
                 spans
             }
@@ -616,6 +641,7 @@ fn load_dir(
             let source = &file.source;
             let masked = crate::secrets::mask(&source.text, &spans);
             file.source = SourceFile::new(source.display.clone(), source.path.clone(), masked);
+            json_vars::relocate(&mut file.json_vars, &file.source);
             if let Err(error) = &mut file.body {
                 error.loc = Loc::new(&file.source, error.loc.span.clone());
             }
@@ -832,13 +858,19 @@ fn follow_local_calls(
     }
 }
 
-/// The order a directory's files are read in: `terraform.tfvars` before `*.auto.tfvars`
-/// (Terraform's precedence), override files after the others, otherwise by file name.
-fn read_order(path: &Path) -> (bool, bool, String) {
+/// The order a directory's files are read in: `terraform.tfvars`, `terraform.tfvars.json`,
+/// then `*.auto.tfvars` and `*.auto.tfvars.json` (Terraform's precedence), override files
+/// after the others, otherwise by file name.
+fn read_order(path: &Path) -> (u8, bool, String) {
     let name = path
         .file_name()
         .unwrap_or_default()
         .to_string_lossy()
         .to_string();
-    (name != "terraform.tfvars", is_override_name(&name), name)
+    let rank = match name.as_str() {
+        "terraform.tfvars" => 0,
+        "terraform.tfvars.json" => 1,
+        _ => 2,
+    };
+    (rank, is_override_name(&name), name)
 }
