@@ -487,10 +487,21 @@ fn symlinked_files_are_read_only_inside_the_tree() {
     std::os::unix::fs::symlink("../good/inline.tf", bad.join("linked.tf")).unwrap();
     std::os::unix::fs::symlink("/etc/passwd", bad.join("escape.tf")).unwrap();
     std::os::unix::fs::symlink("nowhere.tf", bad.join("dangling.tf")).unwrap();
+    // What the unread files may declare is not reported missing.
+    std::fs::write(
+        bad.join("main.tf"),
+        "locals {\n  x = local.declared_elsewhere\n}\n",
+    )
+    .unwrap();
     let run = check(dir.path(), &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(rules_in(&run, "good/").contains(&GOOD_RULE.to_string()));
     assert!(rules_in(&run, "bad/linked.tf").contains(&GOOD_RULE.to_string()));
+    assert!(
+        !rules_in(&run, "bad/main.tf").contains(&"unresolved-reference".to_string()),
+        "{}",
+        run.json
+    );
     for name in ["bad/escape.tf", "bad/dangling.tf"] {
         assert!(run.stderr.contains(name), "{name}: {}", run.stderr);
     }
@@ -519,6 +530,37 @@ fn a_file_linked_into_another_directory_belongs_to_both() {
     let run = check(dir.path(), &[]);
     assert_eq!(run.code, 0, "{}", run.json);
     assert_eq!(run.json["summary"]["files"], 6, "{}", run.json);
+}
+
+/// A called module's files are found as a root's are: a file linked from elsewhere in the
+/// repository is read, and a link that leads nowhere is reported, its module incomplete.
+#[test]
+fn a_called_modules_linked_files_are_read_or_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    std::fs::create_dir(repo.join(".git")).unwrap();
+    for (name, text) in [
+        ("root/main.tf", "module \"m\" {\n  source = \"../mod\"\n}\n"),
+        (
+            "mod/main.tf",
+            "resource \"aws_iam_group\" \"g\" {\n  name = local.group\n}\n",
+        ),
+        ("shared/locals.tf", "locals {\n  group = \"ops\"\n}\n"),
+    ] {
+        std::fs::create_dir_all(repo.join(name).parent().unwrap()).unwrap();
+        std::fs::write(repo.join(name), text).unwrap();
+    }
+    std::os::unix::fs::symlink("../shared/locals.tf", repo.join("mod/locals.tf")).unwrap();
+    let run = check(&repo.join("root"), &[]);
+    assert_eq!(run.code, 0, "{} {}", run.json, run.stderr);
+    assert_eq!(run.json["summary"]["files"], 3, "{}", run.json);
+
+    std::fs::remove_file(repo.join("mod/locals.tf")).unwrap();
+    std::os::unix::fs::symlink("../shared/gone.tf", repo.join("mod/locals.tf")).unwrap();
+    let run = check(&repo.join("root"), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("mod/locals.tf"), "{}", run.stderr);
+    assert!(rules_in(&run, "../mod/").is_empty(), "{}", run.json);
 }
 
 /// Runs `symguard` as an unprivileged user when the tests run as root, since root reads

@@ -229,6 +229,8 @@ pub struct Discovered {
     /// `canonicalize` (about ten system calls) per directory.
     pub canonical: HashMap<PathBuf, PathBuf>,
     pub unreadable: Vec<LoadError>,
+    /// The directories with a Terraform file among `unreadable`: incomplete modules.
+    pub incomplete: HashSet<PathBuf>,
 }
 
 /// Finds the Terraform files under `paths`. A file argument stands for its whole directory,
@@ -243,6 +245,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
     let mut dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut canonical = HashMap::new();
     let mut unreadable = Vec::new();
+    let mut incomplete = HashSet::new();
     let mut seen = HashSet::new();
     for arg in paths {
         let meta = std::fs::metadata(arg).map_err(|e| match e.kind() {
@@ -287,25 +290,12 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
             }
             let path = entry.path().to_path_buf();
             if file_type.is_symlink() {
-                match std::fs::canonicalize(&path) {
-                    Ok(target) if target.starts_with(&boundary) && target.is_file() => {}
-                    Ok(target) if target.is_dir() => continue,
-                    Ok(target) => {
-                        unreadable.push(LoadError::Io {
-                            path,
-                            error: format!(
-                                "a symbolic link to {}, outside {}; not read",
-                                target.display(),
-                                boundary.display()
-                            ),
-                        });
-                        continue;
-                    }
+                match readable_link(&path, &boundary) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
                     Err(e) => {
-                        unreadable.push(LoadError::Io {
-                            path,
-                            error: format!("a symbolic link that leads nowhere readable: {e}"),
-                        });
+                        incomplete.insert(path.parent().unwrap_or(Path::new("")).to_path_buf());
+                        unreadable.push(e);
                         continue;
                     }
                 }
@@ -364,6 +354,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LoadError> {
             dirs,
             canonical,
             unreadable,
+            incomplete,
         }),
     }
 }
@@ -393,6 +384,28 @@ impl Repositories {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.insert(dir.to_path_buf(), repository.clone());
         repository
+    }
+}
+
+/// A symbolic link named like a Terraform file: read when it leads to a file inside
+/// `boundary` (`Ok(true)`), passed over when it leads to a directory (`Ok(false)`), and
+/// otherwise a file that cannot be read.
+fn readable_link(path: &Path, boundary: &Path) -> Result<bool, LoadError> {
+    match std::fs::canonicalize(path) {
+        Ok(target) if target.starts_with(boundary) && target.is_file() => Ok(true),
+        Ok(target) if target.is_dir() => Ok(false),
+        Ok(target) => Err(LoadError::Io {
+            path: path.to_path_buf(),
+            error: format!(
+                "a symbolic link to {}, outside {}; not read",
+                target.display(),
+                boundary.display()
+            ),
+        }),
+        Err(e) => Err(LoadError::Io {
+            path: path.to_path_buf(),
+            error: format!("a symbolic link that leads nowhere readable: {e}"),
+        }),
     }
 }
 
@@ -690,21 +703,33 @@ fn load_dir(
 }
 
 /// The Terraform files directly in `dir`, for a module reached through a call.
-fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+/// The Terraform files of a called module's directory, symbolic links included as
+/// `discover` takes them (inside `boundary`), with the links that cannot be read.
+fn list_dir(dir: &Path, boundary: &Path) -> Result<(Vec<PathBuf>, Vec<LoadError>), LoadError> {
     let io = |e: std::io::Error| LoadError::Io {
         path: dir.to_path_buf(),
         error: e.to_string(),
     };
-    let mut files = Vec::new();
+    let (mut files, mut unreadable) = (Vec::new(), Vec::new());
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let module_file = name.ends_with(".tf") || name.ends_with(".tf.json");
-        if module_file && entry.file_type().map_err(io)?.is_file() {
+        if !(name.ends_with(".tf") || name.ends_with(".tf.json")) {
+            continue;
+        }
+        let file_type = entry.file_type().map_err(io)?;
+        let read = match file_type.is_symlink() {
+            true => readable_link(&entry.path(), boundary).unwrap_or_else(|e| {
+                unreadable.push(e);
+                false
+            }),
+            false => file_type.is_file(),
+        };
+        if read {
             files.push(entry.path());
         }
     }
-    Ok(files)
+    Ok((files, unreadable))
 }
 
 /// The local directories the module's calls name: their literal sources, and the computed
@@ -780,6 +805,7 @@ pub fn load_visiting<T: Send>(
         dirs,
         mut canonical,
         mut unreadable,
+        incomplete,
     } = discovered;
     let dirs: Vec<(PathBuf, Option<PathBuf>, Vec<PathBuf>)> = dirs
         .into_iter()
@@ -796,7 +822,9 @@ pub fn load_visiting<T: Send>(
         .map(|(dir, canonical, files)| {
             let canonical = canonical
                 .unwrap_or_else(|| std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone()));
-            let (module, errors) = load_dir(dir, canonical, files, true, &repositories);
+            let incomplete = incomplete.contains(&dir);
+            let (mut module, errors) = load_dir(dir, canonical, files, true, &repositories);
+            module.unreadable |= incomplete;
             // One that calls a local module, or may (a computed source), is checked
             // once everything is loaded.
             let alone = local_calls(&module).is_empty() && module.computed_sources.is_empty();
@@ -840,8 +868,11 @@ fn follow_local_calls(
                 && modules[next].may_call(&canonical)
                 && !modules.iter().any(|m| m.canonical == canonical)
             {
-                let files = match list_dir(&dir) {
-                    Ok(files) => files,
+                // As in `discover`, with the module's own directory as the tree when it is
+                // in no repository.
+                let boundary = repositories.of(&canonical).unwrap_or(canonical.clone());
+                let (files, unlinked) = match list_dir(&dir, &boundary) {
+                    Ok(listed) => listed,
                     Err(e) => {
                         // Unlisted, the module counts as not there: its caller is incomplete.
                         modules[next].unreadable = true;
@@ -849,8 +880,10 @@ fn follow_local_calls(
                         continue;
                     }
                 };
-                let (module, errors) = load_dir(dir, canonical, files, false, repositories);
+                let (mut module, errors) = load_dir(dir, canonical, files, false, repositories);
+                module.unreadable |= !unlinked.is_empty();
                 modules.push(module);
+                unreadable.extend(unlinked);
                 unreadable.extend(errors);
             }
         }
