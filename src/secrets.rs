@@ -1,5 +1,6 @@
 //! Secrets stay out of every output. A value is secret when the attribute or object key
-//! holding it names one (`secret`, `token`, `password`, `key_id`, `private_key`), when it is
+//! holding it names one (`secret`, `token`, `password`, `key_id`, `private_key`) and not
+//! something that locates one (`secret_name`, `secrets_prefix`, `token_url`), when it is
 //! inside a `sym_secret` resource, or when it is the value of a `sensitive = true` variable
 //! (its default, a tfvars entry, `TF_VAR_*` or `--var`).
 //!
@@ -21,10 +22,38 @@ const MASK: &str = "(sensitive)";
 /// blank out ordinary words. Their source text is still masked.
 const MIN_SCRUBBED_LEN: usize = 4;
 
+/// The last words of a name that locates a secret instead of holding it, as in
+/// `secret_name`, `secrets_prefix` or `tokenUrl`: its value is a name, not the secret, and
+/// scrubbing it from messages would mangle every identifier that holds it (a
+/// `secrets_prefix = "govuk"` turned `var.govuk_environment` into `var.(sensitive)_environment`).
+/// `key_id` (an AWS access key's id) stays a secret.
+const LOCATORS: &[&str] = &[
+    "id", "ids", "name", "names", "arn", "arns", "prefix", "path", "version", "url", "uri", "type",
+];
+
 pub fn is_secret_name(name: &str) -> bool {
+    names_a_secret(name.as_bytes()) && !names_a_locator(name)
+}
+
+fn names_a_locator(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with("key_id") || lower.ends_with("keyid") {
+        return false;
+    }
+    LOCATORS.iter().any(|word| {
+        let Some(stem) = name.len().checked_sub(word.len()) else {
+            return false;
+        };
+        // The last word: after `_`, or starting with a capital (camelCase).
+        lower.ends_with(word)
+            && (lower[..stem].ends_with('_')
+                || (stem > 0 && name.as_bytes()[stem].is_ascii_uppercase()))
+    })
+}
+
+fn names_a_secret(name: &[u8]) -> bool {
     // Asked of every attribute and object key of every file: compared in place, ignoring
     // ASCII case, and only where a word's first letter stands (which tells the word).
-    let name = name.as_bytes();
     (0..name.len()).any(|start| {
         let rest = &name[start..];
         let word: &[u8] = match rest[0].to_ascii_lowercase() {
@@ -278,8 +307,22 @@ mod tests {
             "p",
             "pa",
             "privatekey",
+            "secret_name",
+            "secrets_prefix",
+            "secret_id",
+            "SECRET_ARN",
+            "tokenUrl",
+            "client_secret_version",
         ] {
             assert!(!is_secret_name(name), "{name} names no secret");
+        }
+        for name in [
+            "access_key_id",
+            "awsSecretKeyId",
+            "secret_identity",
+            "passwordid",
+        ] {
+            assert!(is_secret_name(name), "{name} names a secret");
         }
     }
 }
