@@ -341,3 +341,29 @@ fn the_system_hook_runs_the_symguard_on_path() {
     assert!(output.contains("[iam/iam.tf:72:20]"), "{output}");
     assert_eq!(commits(&infra, &home), "clean module\n");
 }
+
+/// Both hooks run on every file symguard reads as part of a module, and on no other.
+#[test]
+fn the_hooks_run_on_the_files_symguard_reads() {
+    let hooks = fs::read_to_string(Path::new(ROOT).join(".pre-commit-hooks.yaml")).unwrap();
+    let patterns: Vec<regex::Regex> = hooks
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("files: "))
+        .map(|pattern| regex::Regex::new(pattern).unwrap())
+        .collect();
+    assert_eq!(patterns.len(), 2, "{hooks}");
+    for pattern in &patterns {
+        for staged in [
+            "iam/main.tf",
+            "iam/groups.tf.json",
+            "iam/terraform.tfvars",
+            "iam/terraform.tfvars.json",
+            "iam/prod.auto.tfvars.json",
+        ] {
+            assert!(pattern.is_match(staged), "{pattern} skips {staged}");
+        }
+        for other in ["iam/impl.py", "iam/notes.json", "iam/main.tf.bak"] {
+            assert!(!pattern.is_match(other), "{pattern} runs on {other}");
+        }
+    }
+}
