@@ -1,13 +1,13 @@
 //! Module instances and expansion: a module call's instances (with their inputs bound), its
 //! outputs as a value, and the `count`/`for_each` expansion shared by resources and modules.
 
+use super::scope::{Memo, Probe};
 use super::Cx;
 use super::{Body, Decl, Expansion, ModuleInstances, Scope, Slot};
 use crate::provider;
 use crate::source::Loc;
 use crate::value::{by_key, Kind, Names, Source, Value};
 use hcl_edit::Span;
-use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -116,7 +116,10 @@ impl<'w> Scope<'w> {
             return None;
         }
         match self.children.borrow().get(name) {
-            Some(Slot::Done(instances)) => return Some(Rc::clone(instances)),
+            Some(Slot::Done(instances)) => {
+                self.read_again(Memo::Call(name.to_string()));
+                return Some(Rc::clone(instances));
+            }
             // An input's reference to the module's outputs is taken up by `module_value`;
             // what is left is the `count` or `for_each` of the call.
             Some(Slot::InProgress) => {
@@ -147,6 +150,7 @@ impl<'w> Scope<'w> {
         let path_module = crate::load::display_path(&Path::new(&self.path_module).join(source));
         let mut stack = self.stack.clone();
         stack.push(index);
+        let mark = self.reads_so_far();
         let (expansion, instances) = self.expand(&address, decl, |address, cx| {
             let mut child = Scope::new(
                 self.workspace,
@@ -160,6 +164,7 @@ impl<'w> Scope<'w> {
             self.give_inputs(&mut child, decl, cx);
             child
         });
+        self.remember_reads(Memo::Call(name.to_string()), mark);
         let call = self.calls_in_progress.borrow_mut().pop();
         for own in call.into_iter().flat_map(|c| c.own_outputs) {
             let through_others = own.through.iter().all(|link| self.call_needs(link));
@@ -189,8 +194,10 @@ impl<'w> Scope<'w> {
     }
 
     /// Evaluates a module call's inputs into `child`'s variables, one by one, noting in
-    /// `calls_in_progress` which one is at hand.
+    /// `calls_in_progress` which one is at hand. In a probe, each input's reads count only
+    /// where the child reads its variable.
     fn give_inputs(&self, child: &mut Scope<'w>, decl: &Decl, cx: &Cx) {
+        let mut through = foldhash::HashMap::default();
         for (file, attr) in decl.merged().attrs {
             let key = attr.key.as_str();
             if provider::is_meta_argument(key) {
@@ -200,11 +207,16 @@ impl<'w> Scope<'w> {
                 call.input = Some((key.to_string(), Loc::of(file, attr.span())));
             }
             let cx = cx.in_file(file);
+            let mark = self.reads_so_far();
             let value = self
                 .eval(&attr.value, &cx)
                 .unwrap_or_else(|message| Value::unknown(Source::Invalid(message)));
+            if self.probe.is_some() {
+                through.insert(key.to_string(), self.reads_since(mark));
+            }
             child.give(key.to_string(), cx.at(value, attr.value.span()));
         }
+        child.probe = self.probe.as_ref().map(|probe| probe.through(through));
     }
 
     /// Whether evaluating this module instance's `output` (every output, for `None`) reads
@@ -225,7 +237,7 @@ impl<'w> Scope<'w> {
             Rc::clone(&self.shared),
         );
         probe.variables = self.variables.clone();
-        probe.reads = Some(RefCell::default());
+        probe.probe = Some(Probe::default());
         for (name, decl) in &self.decls.outputs {
             if output.is_some_and(|output| output != name) {
                 continue;
@@ -234,12 +246,7 @@ impl<'w> Scope<'w> {
                 probe.eval_root(&attr.value, file);
             }
         }
-        let reads = probe
-            .reads
-            .take()
-            .map(RefCell::into_inner)
-            .unwrap_or_default();
-        reads.iter().any(|read| read == input)
+        probe.probe.as_ref().is_some_and(|p| p.has_read(input))
     }
 
     /// Whether a call made on the way from an input back to its own module needs what led
@@ -283,6 +290,10 @@ impl<'w> Scope<'w> {
                     .decls
                     .outputs
                     .iter()
+                    // A probe reads what the output asked for needs, and no more.
+                    .filter(|(name, _)| {
+                        self.probe.is_none() || output.is_none_or(|output| output == *name)
+                    })
                     .filter_map(|(name, decl)| {
                         let (file, attr) = decl.attribute("value")?;
                         let value = child.eval_root(&attr.value, file);

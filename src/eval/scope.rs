@@ -67,9 +67,9 @@ pub struct Scope<'w> {
     /// The locals and resources being evaluated, each with how many calls were in progress
     /// when it began.
     values_in_progress: RefCell<Vec<(InProgress, usize)>>,
-    /// The variables read, when a probe of a module output records them (see
-    /// `Scope::output_needs`); `None` otherwise.
-    pub(super) reads: Option<RefCell<Vec<String>>>,
+    /// What a probe of a module output records (see `Scope::output_needs`); `None` outside
+    /// a probe.
+    pub(super) probe: Option<Probe>,
     /// Text values (`--var`, `TF_VAR_`) that do not convert to their variable's declared
     /// type: errors that stop Terraform before it plans.
     pub input_errors: Vec<String>,
@@ -166,7 +166,7 @@ impl<'w> Scope<'w> {
             cycles: RefCell::default(),
             calls_in_progress: RefCell::default(),
             values_in_progress: RefCell::default(),
-            reads: None,
+            probe: None,
             input_errors: Vec::new(),
         };
         let defaults: Vec<(String, Value)> = scope
@@ -323,7 +323,10 @@ impl<'w> Scope<'w> {
             }
         };
         match &self.resources.borrow()[index] {
-            Some(Slot::Done(r)) => return Some(r.clone()),
+            Some(Slot::Done(r)) => {
+                self.read_again(Memo::Resource(index));
+                return Some(r.clone());
+            }
             // Terraform's graph has a node per resource: a resource met again while it is
             // being evaluated depends on itself.
             Some(Slot::InProgress) => {
@@ -342,10 +345,12 @@ impl<'w> Scope<'w> {
         self.begin(InProgress::Resource(index));
         let kind = decl.block.labels[0].as_str();
         let full_address = [self.prefix.as_str(), address].concat();
+        let mark = self.reads_so_far();
         let (expansion, instances) = self.expand(&full_address, decl, |address, cx| Instance {
             body: self.eval_decl(decl, cx, Some((kind, is_data))),
             address,
         });
+        self.remember_reads(Memo::Resource(index), mark);
         let evaluated = EvaluatedResource {
             expansion,
             instances: instances.into(),
@@ -496,7 +501,10 @@ impl<'w> Scope<'w> {
             return Value::unknown(Source::Undeclared(format!("local.{name}")));
         };
         let in_progress = match &self.locals.borrow()[index] {
-            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Done(v)) => {
+                self.read_again(Memo::Local(index));
+                return v.clone();
+            }
             Some(Slot::InProgress) => true,
             None => false,
         };
@@ -516,7 +524,9 @@ impl<'w> Scope<'w> {
         }
         self.locals.borrow_mut()[index] = Some(Slot::InProgress);
         self.begin(InProgress::Local(index));
+        let mark = self.reads_so_far();
         let value = self.eval_root(&attr.value, file);
+        self.remember_reads(Memo::Local(index), mark);
         self.values_in_progress.borrow_mut().pop();
         self.locals.borrow_mut()[index] = Some(Slot::Done(value.clone()));
         self.leave();
@@ -586,9 +596,7 @@ impl<'w> Scope<'w> {
             Expression::Variable(v) if cx.lookup(v.as_str()).is_none() => {
                 match (v.as_str(), attr(0), attr(1)) {
                     ("var", Some(name), _) => {
-                        if let Some(reads) = &self.reads {
-                            reads.borrow_mut().push(name.to_string());
-                        }
+                        self.read_variable(name);
                         let value = self.variables.get(name).cloned().unwrap_or_else(|| {
                             Value::unknown(Source::Undeclared(format!("var.{name}")))
                         });
@@ -651,6 +659,88 @@ impl<'w> Scope<'w> {
 enum InProgress {
     Local(usize),
     Resource(usize),
+}
+
+/// What a probe of a module output records: the variables of the probed module that
+/// evaluating the output reads, through every module made on the way.
+#[derive(Default)]
+pub(super) struct Probe {
+    /// The probed module's variables read so far, shared by the modules made in the probe.
+    read: Rc<RefCell<Vec<String>>>,
+    /// In a module made in the probe: for each of its variables, the probed module's
+    /// variables its input read; `None` in the probed module itself.
+    through: Option<HashMap<String, Vec<String>>>,
+    /// What each memoized value read when it was evaluated, so that a use of the memo
+    /// reads it again: each input of a call made in the probe counts only what it reads.
+    memo: RefCell<HashMap<Memo, Vec<String>>>,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+pub(super) enum Memo {
+    Local(usize),
+    Resource(usize),
+    Call(String),
+}
+
+impl Probe {
+    /// The probe of a module made in this one, whose inputs read `through`.
+    pub(super) fn through(&self, through: HashMap<String, Vec<String>>) -> Probe {
+        Probe {
+            read: Rc::clone(&self.read),
+            through: Some(through),
+            memo: RefCell::default(),
+        }
+    }
+
+    pub(super) fn has_read(&self, variable: &str) -> bool {
+        self.read.borrow().iter().any(|read| read == variable)
+    }
+}
+
+impl Scope<'_> {
+    /// In a probe: notes that `var.name` is read.
+    fn read_variable(&self, name: &str) {
+        let Some(probe) = &self.probe else { return };
+        let mut read = probe.read.borrow_mut();
+        match &probe.through {
+            Some(through) => read.extend(through.get(name).into_iter().flatten().cloned()),
+            None => read.push(name.to_string()),
+        }
+    }
+
+    /// In a probe: a mark of the reads so far, for `remember_reads` or `reads_since`.
+    pub(super) fn reads_so_far(&self) -> usize {
+        self.probe
+            .as_ref()
+            .map_or(0, |probe| probe.read.borrow().len())
+    }
+
+    /// In a probe: takes back the reads since `mark` (what one input of a call read).
+    pub(super) fn reads_since(&self, mark: usize) -> Vec<String> {
+        self.probe.as_ref().map_or_else(Vec::new, |probe| {
+            let mut read = probe.read.borrow_mut();
+            let mark = mark.min(read.len());
+            read.split_off(mark)
+        })
+    }
+
+    /// In a probe: remembers what `value` read since `mark`.
+    pub(super) fn remember_reads(&self, value: Memo, mark: usize) {
+        if let Some(probe) = &self.probe {
+            let read = probe.read.borrow();
+            let since = read[mark.min(read.len())..].to_vec();
+            probe.memo.borrow_mut().insert(value, since);
+        }
+    }
+
+    /// In a probe: a memoized value used again reads again what it read.
+    pub(super) fn read_again(&self, value: Memo) {
+        if let Some(probe) = &self.probe {
+            if let Some(again) = probe.memo.borrow().get(&value) {
+                probe.read.borrow_mut().extend(again.iter().cloned());
+            }
+        }
+    }
 }
 
 /// Terraform's refusal of a name a `templatefile` template uses but its `vars` do not give.
