@@ -15,6 +15,12 @@ pub(crate) fn inputs(options: &CheckOptions) -> Result<Inputs, Error> {
             VarOption::Assign(name, value) => VarArg::Assign(name.clone(), value.clone()),
             VarOption::File(path) => {
                 let file = load::parse_file(path)?;
+                if file.encrypted {
+                    return Err(Error::VarFile(format!(
+                        "{}: encrypted with git-crypt; unlock the repository (git-crypt unlock) to read it",
+                        file.source.display
+                    )));
+                }
                 if let Err(e) = &file.body {
                     let (line, column) = e.loc.start();
                     return Err(Error::VarFile(format!(

@@ -38,6 +38,9 @@ pub struct ModuleDir {
     /// Files in Terraform's JSON syntax, which symguard does not read: the directory's
     /// declarations may be in them, so it is never complete (the `json-syntax` rule).
     pub json_files: Vec<PathBuf>,
+    /// Files encrypted with git-crypt, which symguard cannot read: the directory is never
+    /// complete either (the `encrypted-file` rule).
+    pub encrypted_files: Vec<PathBuf>,
     /// Module calls whose `source` is computed (Terraform 1.15), by name, with where, that
     /// evaluation could not resolve: symguard does not follow them, so the directory is
     /// never complete either (the `computed-module-source` rule).
@@ -106,6 +109,12 @@ impl ModuleDir {
                 display_path(json)
             ));
         }
+        if let Some(encrypted) = self.encrypted_files.first() {
+            return Some(format!(
+                "{}: encrypted with git-crypt, which symguard cannot read",
+                display_path(encrypted)
+            ));
+        }
         let (name, loc) = self.computed_sources.first()?;
         let (line, column) = loc.start();
         Some(format!(
@@ -138,7 +147,13 @@ pub struct ParsedFile {
     pub body: Result<Body, SyntaxError>,
     /// A variable file in JSON syntax (`*.tfvars.json`): the variables it gives, read.
     pub json_vars: Vec<(String, crate::value::Value)>,
+    /// Encrypted with git-crypt (it starts with git-crypt's header): nothing of it is read,
+    /// and its text is left empty.
+    pub encrypted: bool,
 }
+
+/// What a file encrypted by git-crypt starts with.
+const GIT_CRYPT_HEADER: &[u8] = b"\0GITCRYPT\0";
 
 /// Whether `path` names an override file (`override.tf`, `*_override.tf`): Terraform reads
 /// a directory's other files first, then merges each block of these into the block it
@@ -436,6 +451,14 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, LoadError> {
     })?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let display = display_path(path);
+    if bytes.starts_with(GIT_CRYPT_HEADER) {
+        return Ok(ParsedFile {
+            source: SourceFile::new(display, path.to_path_buf(), String::new()),
+            body: Ok(Body::new()),
+            json_vars: Vec::new(),
+            encrypted: true,
+        });
+    }
     let (text, utf8_error) = match std::str::from_utf8(bytes) {
         Ok(s) => (s.to_string(), None),
         Err(e) => (
@@ -454,6 +477,7 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, LoadError> {
             source,
             body,
             json_vars,
+            encrypted: false,
         });
     }
     let body = match utf8_error {
@@ -473,6 +497,7 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, LoadError> {
         source,
         body,
         json_vars: Vec::new(),
+        encrypted: false,
     })
 }
 
@@ -505,6 +530,7 @@ impl Workspace {
             .map(|f| f.source.path.clone())
             .chain(old.released.iter().cloned())
             .chain(old.json_files.iter().cloned())
+            .chain(old.encrypted_files.iter().cloned())
             .collect();
         let (mut module, errors) = load_dir(
             old.dir.clone(),
@@ -628,7 +654,12 @@ fn load_dir(
         .with_min_len(16)
         .map(|p| parse_file(p))
         .partition(Result::is_ok);
-    let mut parsed: Vec<ParsedFile> = parsed.into_iter().flatten().collect();
+    let (encrypted, mut parsed): (Vec<ParsedFile>, Vec<ParsedFile>) =
+        parsed.into_iter().flatten().partition(|f| f.encrypted);
+    let encrypted_files = encrypted
+        .into_iter()
+        .map(|f| f.source.path.clone())
+        .collect();
     let unreadable: Vec<LoadError> = unreadable.into_iter().filter_map(Result::err).collect();
     let sensitive_variables: std::collections::BTreeSet<String> = parsed
         .iter()
@@ -685,6 +716,7 @@ fn load_dir(
         tfvars,
         unreadable: !unreadable.is_empty(),
         json_files,
+        encrypted_files,
         computed_sources: Vec::new(),
         resolved_sources: Vec::new(),
         local_sources: Vec::new(),

@@ -32,6 +32,7 @@ pub mod drift;
 mod duplicate_declaration;
 mod duplicate_name;
 mod duration_value;
+mod encrypted_file;
 mod evaluation_cycle;
 mod group_membership;
 mod hcl_syntax;
@@ -95,6 +96,7 @@ impl Context<'_> {
 pub const CATALOGUE: &[&Rule] = &[
     &hcl_syntax::RULE,
     &json_syntax::RULE,
+    &encrypted_file::RULE,
     &computed_module_source::RULE,
     &unresolved_reference::RULE,
     &evaluation_cycle::RULE,
@@ -120,11 +122,12 @@ pub const CATALOGUE: &[&Rule] = &[
     &self_approval::RULE,
 ];
 
-/// The rules about what was not read (files broken or in JSON syntax, modules behind a
+/// The rules about what was not read (files broken, in JSON syntax or encrypted, modules behind a
 /// computed source): `drift` runs them too, since what it compares rests on the same files.
 pub const FILE_RULES: &[&Rule] = &[
     &hcl_syntax::RULE,
     &json_syntax::RULE,
+    &encrypted_file::RULE,
     &computed_module_source::RULE,
 ];
 
