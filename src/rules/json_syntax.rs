@@ -1,6 +1,5 @@
-use super::{Context, Rule};
+use super::{unread_file, Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::source::{Loc, SourceFile};
 
 pub const RULE: Rule = Rule {
     name: "json-syntax",
@@ -13,15 +12,8 @@ pub const RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for dir in &cx.model.dirs {
         for path in &dir.json_files {
-            // Not read, so nothing of it is quoted: the finding names the file alone.
-            let display = crate::load::display_path(path);
-            let file = SourceFile::new(display.clone(), path.clone(), String::new());
             out.push(
-                cx.finding(
-                    &RULE,
-                    Loc::new(&file, 0..0),
-                    format!("`{display}` is in Terraform's JSON syntax, which symguard does not read: its declarations are not checked, and rules that report something missing skip `{}`", dir.display),
-                )
+                unread_file(cx, &RULE, path, |display| format!("`{display}` is in Terraform's JSON syntax, which symguard does not read: its declarations are not checked, and rules that report something missing skip `{}`", dir.display))
                 .help("write the file in HCL syntax (`.tf`) to have it checked, or check the plan (`symguard check --plan`), which has every value"),
             );
         }

@@ -92,6 +92,19 @@ impl Context<'_> {
     }
 }
 
+/// A finding about a file found but not read, at the file alone: nothing of it is quoted.
+/// `message` is given the file's path as reports show it.
+fn unread_file(
+    cx: &Context,
+    rule: &Rule,
+    path: &std::path::Path,
+    message: impl FnOnce(&str) -> String,
+) -> Finding {
+    let display = crate::load::display_path(path);
+    let file = crate::source::SourceFile::new(display.clone(), path.to_path_buf(), String::new());
+    cx.finding(rule, Loc::new(&file, 0..0), message(&display))
+}
+
 /// The catalogue, in the order `symguard rules` lists it.
 pub const CATALOGUE: &[&Rule] = &[
     &hcl_syntax::RULE,
