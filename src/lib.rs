@@ -22,6 +22,7 @@ pub mod duration;
 pub mod error;
 pub mod eval;
 pub mod finding;
+pub mod hcl;
 pub mod live;
 pub mod load;
 pub mod membership;

@@ -76,16 +76,15 @@ pub fn find(
     sensitive_variables: &BTreeSet<String>,
 ) -> (Vec<Range<usize>>, Vec<String>) {
     let mut found = Found::default();
-    for attr in body.attributes() {
+    for attr in crate::hcl::attributes(body) {
         // A tfvars file is a body of attributes named after variables.
         let secret =
             is_secret_name(attr.key.as_str()) || sensitive_variables.contains(attr.key.as_str());
         found.expr(&attr.value, secret);
     }
-    for block in body.blocks() {
-        let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
-        let whole_block_secret =
-            block.ident.as_str() == "resource" && labels.first() == Some(&"sym_secret");
+    for block in crate::hcl::blocks(body) {
+        let whole_block_secret = block.ident.as_str() == "resource"
+            && block.labels.first().map(|l| l.as_str()) == Some("sym_secret");
         let sensitive_variable = block.ident.as_str() == "variable"
             && block
                 .body
@@ -129,7 +128,7 @@ pub fn find_in_json_vars(
 
 /// Names of the `sensitive = true` variables a module body declares.
 pub fn sensitive_variables(body: &Body) -> impl Iterator<Item = String> + '_ {
-    body.get_blocks("variable").filter_map(|block| {
+    crate::hcl::blocks_named(body, "variable").filter_map(|block| {
         let sensitive = block
             .body
             .get_attribute("sensitive")
@@ -180,12 +179,12 @@ struct Found {
 
 impl Found {
     fn body(&mut self, body: &Body, secret: bool, sensitive_variable: bool) {
-        for attr in body.attributes() {
+        for attr in crate::hcl::attributes(body) {
             let key = attr.key.as_str();
             let secret = secret || is_secret_name(key) || (sensitive_variable && key == "default");
             self.expr(&attr.value, secret);
         }
-        for block in body.blocks() {
+        for block in crate::hcl::blocks(body) {
             self.body(&block.body, secret, false);
         }
     }
@@ -202,7 +201,7 @@ impl Found {
                     self.expr(value.expr(), secret || named);
                 }
             }
-            Expression::Array(items) => items.iter().for_each(|e| self.expr(e, secret)),
+            Expression::Array(items) => crate::hcl::items(items).for_each(|e| self.expr(e, secret)),
             Expression::String(s) if secret => {
                 self.values.push(s.value().to_string());
                 self.spans.extend(expr.span());

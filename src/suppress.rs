@@ -175,10 +175,10 @@ fn item_lines(body: &Body, source: &SourceFile) -> Vec<(usize, usize)> {
     };
     let mut stack = vec![body];
     while let Some(body) = stack.pop() {
-        for attr in body.attributes() {
+        for attr in crate::hcl::attributes(body) {
             lines(attr.span());
         }
-        for block in body.blocks() {
+        for block in crate::hcl::blocks(body) {
             lines(block.span());
             stack.push(&block.body);
         }

@@ -50,27 +50,28 @@ impl<'m> Decl<'m> {
     /// has (a `dynamic "x"` being an `x`) replaces every block of that kind.
     pub fn merged(&self) -> Merged<'m> {
         let mut merged = Merged {
-            attrs: self
-                .block
-                .body
-                .attributes()
+            attrs: crate::hcl::attributes(&self.block.body)
                 .map(|a| (self.file, a))
                 .collect(),
-            blocks: self.block.body.blocks().map(|b| (self.file, b)).collect(),
+            blocks: crate::hcl::blocks(&self.block.body)
+                .map(|b| (self.file, b))
+                .collect(),
         };
         for &(file, block) in &self.overrides {
-            for attr in block.body.attributes() {
+            for attr in crate::hcl::attributes(&block.body) {
                 let key = attr.key.as_str();
                 match merged.attrs.iter_mut().find(|(_, a)| a.key.as_str() == key) {
                     Some(slot) => *slot = (file, attr),
                     None => merged.attrs.push((file, attr)),
                 }
             }
-            let replaced: Vec<&str> = block.body.blocks().map(nested_kind).collect();
+            let replaced: Vec<&str> = crate::hcl::blocks(&block.body).map(nested_kind).collect();
             merged
                 .blocks
                 .retain(|(_, b)| !replaced.contains(&nested_kind(b)));
-            merged.blocks.extend(block.body.blocks().map(|b| (file, b)));
+            merged
+                .blocks
+                .extend(crate::hcl::blocks(&block.body).map(|b| (file, b)));
         }
         merged
     }
@@ -130,7 +131,7 @@ impl<'m> Decls<'m> {
         let (mut resources, mut data) = (0, 0);
         for file in module.primary_files() {
             let Ok(body) = &file.body else { continue };
-            for block in body.blocks() {
+            for block in crate::hcl::blocks(body) {
                 match block.ident.as_str() {
                     "resource" => resources += 1,
                     "data" => data += 1,
@@ -142,7 +143,7 @@ impl<'m> Decls<'m> {
         decls.data.reserve(data);
         for file in module.primary_files() {
             let Ok(body) = &file.body else { continue };
-            for block in body.blocks() {
+            for block in crate::hcl::blocks(body) {
                 let decl = Decl::new(&file.source, block);
                 let label = |i: usize| block.labels.get(i).map(|l| l.as_str());
                 match (block.ident.as_str(), label(0), label(1)) {
@@ -188,7 +189,7 @@ impl<'m> Decls<'m> {
                     }
                     // A `check` block may declare a data source scoped to its assertions.
                     ("check", _, _) => {
-                        for inner in block.body.get_blocks("data") {
+                        for inner in crate::hcl::blocks_named(&block.body, "data") {
                             if let [kind, name] = inner.labels.as_slice() {
                                 let decl = Decl::new(&file.source, inner);
                                 let key = [kind.as_str(), ".", name.as_str()].concat();
@@ -197,7 +198,7 @@ impl<'m> Decls<'m> {
                         }
                     }
                     ("locals", _, _) => {
-                        for attr in block.body.attributes() {
+                        for attr in crate::hcl::attributes(&block.body) {
                             let name = attr.key.as_str();
                             match decls.locals.entry(name.to_string()) {
                                 Entry::Occupied(first) => {
@@ -220,7 +221,7 @@ impl<'m> Decls<'m> {
         }
         for file in module.override_files() {
             let Ok(body) = &file.body else { continue };
-            for block in body.blocks() {
+            for block in crate::hcl::blocks(body) {
                 decls.merge_override(&file.source, block);
             }
         }
@@ -249,7 +250,7 @@ impl<'m> Decls<'m> {
             ("module", Some(name), _) => (&mut self.modules, "module.", name.to_string()),
             ("output", Some(name), _) => (&mut self.outputs, "output.", name.to_string()),
             ("locals", _, _) => {
-                for attr in block.body.attributes() {
+                for attr in crate::hcl::attributes(&block.body) {
                     let name = attr.key.as_str();
                     match self.locals.get_mut(name) {
                         Some(local) => *local = (file, attr),

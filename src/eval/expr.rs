@@ -22,9 +22,14 @@ impl Scope<'_> {
         cx: &Cx,
         resource: Option<(&str, bool)>,
     ) -> Body {
-        let attrs = body.attributes().map(|attr| (cx, attr));
-        let blocks = body.blocks().map(|block| (cx, block));
-        self.eval_parts(attrs, body.attributes().count(), blocks, resource)
+        let attrs = crate::hcl::attributes(body).map(|attr| (cx, attr));
+        let blocks = crate::hcl::blocks(body).map(|block| (cx, block));
+        self.eval_parts(
+            attrs,
+            crate::hcl::attributes(body).count(),
+            blocks,
+            resource,
+        )
     }
 
     /// A declaration's body with its overrides merged in (`Decl::merged`), each attribute
@@ -115,7 +120,7 @@ impl Scope<'_> {
             .and_then(|a| self.eval(&a.value, cx).ok());
         let (Some(entries), Some(content)) = (
             collection.as_ref().and_then(for_each_entries_any),
-            block.body.get_blocks("content").next(),
+            crate::hcl::blocks_named(&block.body, "content").next(),
         ) else {
             out.partial = true;
             return;
@@ -149,8 +154,7 @@ impl Scope<'_> {
             Expression::Number(n) => Kind::Number(n.value().as_f64().unwrap_or(f64::NAN)),
             Expression::String(s) => Kind::String(s.value().clone()),
             Expression::Array(items) => Kind::List(
-                items
-                    .iter()
+                crate::hcl::items(items)
                     .map(|e| Ok(cx.at(self.eval(e, cx)?, e.span())))
                     .collect::<Result<_, String>>()?,
             ),
@@ -305,7 +309,7 @@ impl Scope<'_> {
     ) -> Eval {
         let mut out = String::new();
         let mut previous: Option<&Element> = None;
-        let mut elements = template.iter().peekable();
+        let mut elements = crate::hcl::elements(template).peekable();
         while let Some(element) = elements.next() {
             match element {
                 Element::Literal(s) => {

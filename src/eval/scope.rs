@@ -222,7 +222,7 @@ impl<'w> Scope<'w> {
         if !file.json_vars.is_empty() {
             return file.json_vars.clone();
         }
-        body.attributes()
+        crate::hcl::attributes(body)
             .map(|attr| {
                 (
                     attr.key.as_str().to_string(),

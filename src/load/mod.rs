@@ -796,7 +796,7 @@ fn module_sources(module: &ModuleDir) -> Vec<(&str, Option<SourceExpr<'_>>)> {
     let primary = module.primary_files().iter().map(|file| (file, false));
     for (file, is_override) in primary.chain(module.override_files().iter().map(|f| (f, true))) {
         let Ok(body) = &file.body else { continue };
-        for block in body.get_blocks("module") {
+        for block in crate::hcl::blocks_named(body, "module") {
             let Some(name) = block.labels.first().map(|l| l.as_str()) else {
                 continue;
             };

@@ -287,7 +287,7 @@ impl<'w> Model<'w> {
         ] {
             for file in files {
                 let Ok(body) = &file.body else { continue };
-                let blocks = body.blocks().filter(|b| {
+                let blocks = crate::hcl::blocks(body).filter(|b| {
                     b.ident.as_str() == "provider"
                         && b.labels.first().map(|l| l.as_str()) == Some("sym")
                 });

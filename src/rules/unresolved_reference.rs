@@ -70,7 +70,7 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, decls: &Decls, out: &mut
             address: String::new(),
             found: Vec::new(),
         };
-        for block in body.blocks() {
+        for block in crate::hcl::blocks(body) {
             match block.ident.as_str() {
                 // `moved`, `removed` and `import` name addresses that need not exist;
                 // `terraform` admits no references (`configuration_aliases` name providers).
@@ -80,7 +80,7 @@ fn walk_dir(cx: &Context, dir: &crate::load::ModuleDir, decls: &Decls, out: &mut
                 "locals" => {
                     walker.bound.clear();
                     walker.file = &file.source;
-                    for attr in block.body.attributes() {
+                    for attr in crate::hcl::attributes(&block.body) {
                         let evaluated = match decls.locals.get(attr.key.as_str()) {
                             Some((_, local)) if std::ptr::eq(*local, attr) => true,
                             Some((local_file, _)) => {
@@ -211,8 +211,8 @@ impl<'a> Walker<'a> {
                 self.parts(kind, not_expression, attrs, blocks);
             }
             None => {
-                let attrs = block.body.attributes().map(|attr| (file, attr));
-                let blocks = block.body.blocks().map(|nested| (file, nested));
+                let attrs = crate::hcl::attributes(&block.body).map(|attr| (file, attr));
+                let blocks = crate::hcl::blocks(&block.body).map(|nested| (file, nested));
                 self.parts(kind, not_expression, attrs, blocks);
             }
         }
@@ -241,14 +241,14 @@ impl<'a> Walker<'a> {
     }
 
     fn body(&mut self, body: &'a Body) {
-        for attr in body.attributes() {
+        for attr in crate::hcl::attributes(body) {
             self.expr(&attr.value);
         }
         self.blocks(body);
     }
 
     fn blocks(&mut self, body: &'a Body) {
-        for block in body.blocks() {
+        for block in crate::hcl::blocks(body) {
             self.nested(block);
         }
     }
@@ -257,9 +257,7 @@ impl<'a> Walker<'a> {
         match block.ident.as_str() {
             // `ignore_changes` lists attribute names, not references.
             "lifecycle" => {
-                for attr in block
-                    .body
-                    .attributes()
+                for attr in crate::hcl::attributes(&block.body)
                     .filter(|a| a.key.as_str() != "ignore_changes")
                 {
                     self.expr(&attr.value);
@@ -268,7 +266,7 @@ impl<'a> Walker<'a> {
             "provisioner" | "connection" => {
                 self.bound.push("self");
                 // `when = destroy` and `on_failure = continue` are keywords, not references.
-                for attr in block.body.attributes() {
+                for attr in crate::hcl::attributes(&block.body) {
                     let keyword = matches!(attr.key.as_str(), "when" | "on_failure")
                         && matches!(attr.value, Expression::Variable(_));
                     if !keyword {
@@ -288,7 +286,7 @@ impl<'a> Walker<'a> {
                     self.expr(&for_each.value);
                 }
                 self.bound.extend(iterator);
-                for content in block.body.blocks() {
+                for content in crate::hcl::blocks(&block.body) {
                     self.body(&content.body);
                 }
                 if iterator.is_some() {
@@ -300,7 +298,7 @@ impl<'a> Walker<'a> {
     }
 
     fn template(&mut self, template: &'a Template) {
-        for element in template.iter() {
+        for element in crate::hcl::elements(template) {
             match element {
                 Element::Literal(_) => {}
                 Element::Interpolation(i) => self.expr(&i.expr),
@@ -328,7 +326,7 @@ impl<'a> Walker<'a> {
 
     fn expr(&mut self, expr: &'a Expression) {
         match expr {
-            Expression::Array(items) => items.iter().for_each(|e| self.expr(e)),
+            Expression::Array(items) => crate::hcl::items(items).for_each(|e| self.expr(e)),
             Expression::Object(object) => {
                 for (key, value) in object.iter() {
                     // `{ name = ... }` keys are names; only parenthesised keys are expressions.
