@@ -117,7 +117,9 @@ impl<'w> Scope<'w> {
         }
         match self.children.borrow().get(name) {
             Some(Slot::Done(instances)) => {
-                self.read_again(Memo::Call(name.to_string()));
+                if self.probe.is_some() {
+                    self.read_again(Memo::Call(name.to_string()));
+                }
                 return Some(Rc::clone(instances));
             }
             // An input's reference to the module's outputs is taken up by `module_value`;
@@ -164,7 +166,9 @@ impl<'w> Scope<'w> {
             self.give_inputs(&mut child, decl, cx);
             child
         });
-        self.remember_reads(Memo::Call(name.to_string()), mark);
+        if self.probe.is_some() {
+            self.remember_reads(Memo::Call(name.to_string()), mark);
+        }
         let call = self.calls_in_progress.borrow_mut().pop();
         for own in call.into_iter().flat_map(|c| c.own_outputs) {
             let through_others = own.through.iter().all(|link| self.call_needs(link));

@@ -143,7 +143,8 @@ impl ModuleDir {
 
 pub struct ParsedFile {
     pub source: Arc<SourceFile>,
-    /// Empty for a variable file in JSON syntax, whose variables are `json_vars`.
+    /// Empty for a variable file in JSON syntax, whose variables are `json_vars`, and for an
+    /// encrypted file.
     pub body: Result<Body, SyntaxError>,
     /// A variable file in JSON syntax (`*.tfvars.json`): the variables it gives, read.
     pub json_vars: Vec<(String, crate::value::Value)>,
@@ -734,7 +735,6 @@ fn load_dir(
     (module, unreadable)
 }
 
-/// The Terraform files directly in `dir`, for a module reached through a call.
 /// The Terraform files of a called module's directory, symbolic links included as
 /// `discover` takes them (inside `boundary`), with the links that cannot be read.
 fn list_dir(dir: &Path, boundary: &Path) -> Result<(Vec<PathBuf>, Vec<LoadError>), LoadError> {
