@@ -180,10 +180,10 @@ impl Config {
             config.drift_grace = Some(seconds);
         }
         for entry in file.allow {
-            // IAM user names are unique regardless of case, so user globs ignore it.
+            // IAM user and group names are unique regardless of case, so globs ignore it.
             let glob = |s: &Spanned<String>, what: &str| {
                 globset::GlobBuilder::new(s.get_ref())
-                    .case_insensitive(what == "user")
+                    .case_insensitive(true)
                     .build()
                     .map_err(|e| error(Some(s.span()), format!("[[allow]] {what}: {e}")))
             };
@@ -547,6 +547,7 @@ mod tests {
         assert!(!allow.allows("alice", "prod-admin", at("2026-01-01T00:00:00Z")));
         assert!(allow.allows("BreakGlass-Admin", "prod-admin", at("2026-01-01T00:00:00Z")));
         assert!(!allow.allows("breakglass-admin", "dev-admin", at("2026-01-01T00:00:00Z")));
+        assert!(allow.allows("breakglass-admin", "Prod-Admin", at("2026-01-01T00:00:00Z")));
         assert!(error(
             "[[allow]]\nuser = \"x\"\ngroups = []\nreason = \"r\"\nexpires = \"soon\"\n"
         )

@@ -64,11 +64,13 @@ pub struct Actor {
 }
 
 impl MembershipHistory {
-    /// The latest addition of `user` to `group` in the window. IAM user names are unique
-    /// regardless of case, and a call may spell one in any case.
+    /// The latest addition of `user` to `group` in the window. IAM user and group names are
+    /// unique regardless of case, and a call may spell one in any case.
     pub fn latest_addition(&self, group: &str, user: &str) -> Option<&MembershipEvent> {
         self.events.iter().rev().find(|e| {
-            e.change == Change::Added && e.group == group && e.user.eq_ignore_ascii_case(user)
+            e.change == Change::Added
+                && e.group.eq_ignore_ascii_case(group)
+                && e.user.eq_ignore_ascii_case(user)
         })
     }
 }

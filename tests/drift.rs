@@ -55,7 +55,8 @@ fn grants_file(dir: &std::path::Path) -> String {
         humantime::format_rfc3339_seconds(time).to_string()
     };
     let grants = serde_json::json!([
-        {"user": "alice", "group": "ops-admin", "expires_at": at(86400)},
+        // Spelled as IAM would also take it: names compare regardless of case.
+        {"user": "alice", "group": "OPS-ADMIN", "expires_at": at(86400)},
         {"user": "bob", "group": "ops-admin", "expires_at": at(-86400)},
     ]);
     let path = dir.join("grants.json");

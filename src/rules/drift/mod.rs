@@ -58,9 +58,10 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// IAM user and group names are unique regardless of case, so neither is compared by it.
     fn covers(&self, user: &str, group: &str, now: SystemTime) -> bool {
         self.user.eq_ignore_ascii_case(user)
-            && self.group == group
+            && self.group.eq_ignore_ascii_case(group)
             && humantime::parse_rfc3339_weak(&self.expires_at).is_ok_and(|e| now < e)
     }
 }
