@@ -134,6 +134,11 @@ fn functions() {
         ("startswith(\"prod-ops\", \"prod\")", "true"),
         ("endswith(\"prod-ops\", \"prod\")", "false"),
         ("jsonencode({ a = [1, \"x\"] })", r#""{\"a\":[1,\"x\"]}""#),
+        // As Go's encoder: HTML characters and line/paragraph separators escaped.
+        (
+            "jsonencode({ \"<k>\" = \"a&b\\u2028\" })",
+            r#""{\"\\u003ck\\u003e\":\"a\\u0026b\\u2028\"}""#,
+        ),
         ("jsondecode(\"{\\\"a\\\": [1]}\")", r#"{"a":[1]}"#),
         ("file(\"impl.py\")", r#""print('hi')\n""#),
         ("try(var.map.nope, \"fallback\")", r#""fallback""#),
