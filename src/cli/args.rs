@@ -9,6 +9,7 @@ use symguard::{CheckOptions, LiveOptions, VarOption};
 
 #[derive(Args)]
 pub struct InputArgs {
+    /// Directories to check, with every module under them; a file stands for its directory.
     paths: Vec<PathBuf>,
     /// Use this configuration instead of the nearest symguard.toml.
     #[arg(long)]
