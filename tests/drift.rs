@@ -354,6 +354,31 @@ fn missing_credentials_end_the_run_with_one_sentence() {
 }
 
 #[test]
+fn a_profile_that_gives_no_credentials_is_named() {
+    for profile in [&["--profile", "nope"][..], &[]] {
+        let mut command = assert_cmd::Command::cargo_bin("symguard").unwrap();
+        command
+            .env_clear()
+            .env("HOME", "/nonexistent/symguard-test")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args(["drift", SCENARIO, "--endpoint-url", "http://127.0.0.1:9"])
+            .args(profile);
+        if profile.is_empty() {
+            command.env("AWS_PROFILE", "nope");
+        }
+        let out = command.output().unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.starts_with("error: no usable AWS credentials from the profile `nope` ("),
+            "{stderr}"
+        );
+        assert!(stderr.contains("aws sso login --profile nope"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
 fn unreachable_endpoint_ends_the_run_naming_it() {
     let port = support::free_port();
     let url = format!("http://127.0.0.1:{port}");
@@ -368,6 +393,11 @@ fn unreachable_endpoint_ends_the_run_naming_it() {
         stderr.starts_with(&format!(
             "error: sts:GetCallerIdentity failed: cannot reach AWS STS at {url}"
         )),
+        "{stderr}"
+    );
+    // The causes in their own words, not the SDK's Debug dump of them.
+    assert!(
+        stderr.ends_with("Connection refused (os error 111)\n"),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

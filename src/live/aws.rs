@@ -10,7 +10,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::Client;
 use indicatif::ProgressBar;
 use std::collections::BTreeMap;
@@ -105,7 +105,11 @@ impl Session {
                 )
                 .build();
         }
-        check_credentials(&config).await?;
+        let profile = connection
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+        check_credentials(&config, profile).await?;
         let endpoint = connection
             .endpoint_url
             .clone()
@@ -555,25 +559,27 @@ pub fn assumable_role_names(group: &LiveGroup) -> Vec<String> {
         .collect()
 }
 
-async fn check_credentials(config: &SdkConfig) -> Result<(), LiveError> {
-    let provider = config
-        .credentials_provider()
-        .ok_or_else(|| LiveError::Credentials("no credential provider is configured".into()))?;
-    provider
-        .provide_credentials()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            LiveError::Credentials(match e {
-                CredentialsError::CredentialsNotLoaded(_) => {
-                    "none found in the environment, profiles, web identity, ECS or instance metadata".into()
-                }
-                // The chain's own explanation spans lines; the run ends on one.
-                other => DisplayErrorContext(&other)
-                    .to_string()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            })
-        })
+/// Fails early, in one sentence, when the credential chain yields nothing. `profile` is
+/// the one `--profile` or `AWS_PROFILE` names: when it gives none, the advice is about it.
+async fn check_credentials(config: &SdkConfig, profile: Option<String>) -> Result<(), LiveError> {
+    let Some(provider) = config.credentials_provider() else {
+        return Err(LiveError::Credentials {
+            detail: "no credential provider is configured".into(),
+            profile,
+        });
+    };
+    let error = match provider.provide_credentials().await {
+        Ok(_) => return Ok(()),
+        Err(error) => error,
+    };
+    let detail = match (&error, &profile) {
+        (CredentialsError::CredentialsNotLoaded(_), Some(_)) => {
+            "it is not defined, or holds no credentials".into()
+        }
+        (CredentialsError::CredentialsNotLoaded(_), None) => {
+            "none found in the environment, profiles, web identity, ECS or instance metadata".into()
+        }
+        _ => error::causes(&error),
+    };
+    Err(LiveError::Credentials { detail, profile })
 }

@@ -1,14 +1,18 @@
 //! Why live state could not be read, as one sentence for the user, from any AWS SDK
 //! client's error: IAM's, STS's, CloudTrail's and S3's share the same HTTP response type.
 
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use std::fmt;
 
 /// Why live state could not be read. Each is one sentence for the user; the run stops
 /// with exit code 2, and nothing is reported as missing because of it.
 #[derive(Debug)]
 pub enum LiveError {
-    Credentials(String),
+    Credentials {
+        detail: String,
+        /// The profile named by `--profile` or `AWS_PROFILE`, when one was.
+        profile: Option<String>,
+    },
     Unreachable {
         action: &'static str,
         endpoint: String,
@@ -27,9 +31,19 @@ pub enum LiveError {
 impl fmt::Display for LiveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LiveError::Credentials(detail) => write!(
+            LiveError::Credentials {
+                detail,
+                profile: None,
+            } => write!(
                 f,
                 "no usable AWS credentials ({detail}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --profile"
+            ),
+            LiveError::Credentials {
+                detail,
+                profile: Some(profile),
+            } => write!(
+                f,
+                "no usable AWS credentials from the profile `{profile}` ({detail}); check that ~/.aws/config or ~/.aws/credentials defines it (or the files AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name), and for SSO run `aws sso login --profile {profile}`"
             ),
             LiveError::Unreachable {
                 action,
@@ -65,6 +79,27 @@ fn service_name(action: &str) -> &str {
     }
 }
 
+/// An error and its sources, each in its own words, on one line: `dispatch failure: io
+/// error: tcp connect error: Connection refused (os error 111)`. The SDK's
+/// `DisplayErrorContext` ends with the `Debug` form of the whole chain, a screenful of
+/// internals; a cause already said by the one before it is not said twice.
+pub(super) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let said = error.to_string();
+        let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !said.is_empty() && !text.contains(&said) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&said);
+        }
+        next = error.source();
+    }
+    text
+}
+
 /// The server's own words: the parsed error message, else the `<Message>` of the raw
 /// answer, else its HTTP status.
 fn answer_message<E>(error: &SdkError<E, aws_sdk_iam::config::http::HttpResponse>) -> String
@@ -75,7 +110,7 @@ where
         return message.to_string();
     }
     let Some(raw) = error.raw_response() else {
-        return DisplayErrorContext(error).to_string();
+        return causes(error);
     };
     let body = raw
         .body()
@@ -107,7 +142,7 @@ where
         return LiveError::Unreachable {
             action,
             endpoint: endpoint.to_string(),
-            detail: DisplayErrorContext(&error).to_string(),
+            detail: causes(&error),
         };
     }
     let status = error.raw_response().map(|r| r.status().as_u16());
@@ -126,7 +161,10 @@ where
                 | "UnrecognizedClientException",
             ),
             _,
-        ) => LiveError::Credentials(detail),
+        ) => LiveError::Credentials {
+            detail,
+            profile: None,
+        },
         _ => LiveError::Failed { action, detail },
     }
 }
