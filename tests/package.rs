@@ -117,3 +117,55 @@ fn the_binary_and_the_tests_build_dependencies_with_the_same_features() {
     assert!(differ.is_empty(), "{differ:#?}");
     assert!(binary.len() > 100, "{}", binary.len());
 }
+
+/// The Rust version the README, the docs and the action ask for is the package's
+/// `rust-version`, which must be what the locked dependencies need: regorus's parking_lot
+/// 0.13 needs 1.95, and a build on an older toolchain fails in a dependency's compile
+/// errors instead of cargo's one line.
+#[test]
+fn the_rust_version_asked_for_is_the_one_the_locked_dependencies_need() {
+    let metadata: serde_json::Value =
+        serde_json::from_str(&cargo(&["metadata", "--format-version", "1", "--locked"])).unwrap();
+    let version = |v: &str| -> Vec<u64> { v.split('.').map(|n| n.parse().unwrap()).collect() };
+    let packages = metadata["packages"].as_array().unwrap();
+    let ours = packages.iter().find(|p| p["name"] == "symguard").unwrap();
+    let declared = ours["rust_version"].as_str().unwrap();
+    let used = cargo(&[
+        "tree",
+        "--locked",
+        "-e",
+        "normal,build",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]);
+    let needed = packages
+        .iter()
+        .filter(|p| {
+            let id = format!(
+                "{} v{}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            );
+            used.lines().any(|line| line.starts_with(&id))
+        })
+        .filter_map(|p| p["rust_version"].as_str())
+        .max_by_key(|v| version(v))
+        .unwrap();
+    assert!(
+        version(needed) <= version(declared),
+        "a locked dependency needs Rust {needed}; Cargo.toml declares {declared}"
+    );
+    for file in ["README.md", "docs/install.md", "docs/ci.md", "action.yml"] {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (at, _) in text.match_indices("Rust 1.") {
+            let asked: String = text[at + 5..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let asked = asked.trim_end_matches('.');
+            assert_eq!(asked, declared, "{file} asks for Rust {asked}");
+        }
+    }
+}
