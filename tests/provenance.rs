@@ -8,7 +8,7 @@ mod support;
 
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use support::proxy::{first, Fault, FaultProxy};
 use support::trail::{Identity, Trail, TERRAFORM_AGENT};
 use support::{symguard, Moto, ACCOUNT};
@@ -460,4 +460,44 @@ fn a_trail_bucket_without_the_accounts_logs_is_an_error() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_lookup_window_past_the_event_history_starts_where_the_history_does() {
+    // CloudTrail's event history holds 90 days: asked for 200, the window read, and what
+    // a member of unknown origin is said to predate, starts 90 days back.
+    let s = scenario();
+    let run = run(&[
+        "drift",
+        FIXTURE,
+        "--endpoint-url",
+        &s.proxy.url,
+        "--cloudtrail",
+        "lookup",
+        "--lookback",
+        "200d",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let olduser = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().starts_with("user `olduser`"))
+        .unwrap();
+    let start = olduser["provenance"]["window_start"].as_str().unwrap();
+    let age = SystemTime::now()
+        .duration_since(humantime::parse_rfc3339(start).unwrap())
+        .unwrap();
+    let ninety_days = Duration::from_secs(90 * 86_400);
+    assert!(
+        age >= ninety_days && age < ninety_days + Duration::from_secs(600),
+        "window start {start}"
+    );
+    assert!(olduser["message"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("added before {start}")));
 }

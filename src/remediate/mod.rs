@@ -78,8 +78,9 @@ impl Cause {
 /// group the connector cannot manage is not Sym's to clean up), neither an `[[allow]]`
 /// entry nor an active grant covers the user, whatever the case of the name (IAM user names
 /// are unique regardless of case), and the member is not an active Sym grant: only members
-/// added outside Sym, of unknown origin, overdue Sym grants, or any member when provenance
-/// was not read. Every removal of a plan has passed it.
+/// added outside Sym, of unknown origin where a Sym grant would be in the window read,
+/// overdue Sym grants, or any member when provenance was not read. Every removal of a plan
+/// has passed it.
 pub fn may_remove(cx: &DriftContext, member: &Member) -> bool {
     let Member {
         declared,
@@ -97,7 +98,10 @@ pub fn may_remove(cx: &DriftContext, member: &Member) -> bool {
         class,
         Class::NotRead
             | Class::OutsideSym { .. }
-            | Class::Unknown { .. }
+            | Class::Unknown {
+                maybe_sym_grant: None,
+                ..
+            }
             | Class::OverdueGrant { .. }
     );
     declared_by_a_target && in_connector_scope && standing && !cx.allowed(user, &declared.name)
@@ -257,6 +261,67 @@ mod tests {
                 removal("mallory", rule),
                 removal("tf-deployer", rule)
             ]
+        );
+    }
+
+    #[test]
+    fn a_member_of_unknown_origin_stays_when_a_sym_grant_to_the_group_could_predate_the_window() {
+        // eve was added before the window (90 days). A flow that allows 120 days, or lets
+        // requesters choose any duration, may have granted her access that is still on.
+        let state = PathBuf::from(UNEXPECTED).join("state.json");
+        let config = std::fs::read_to_string(format!("{UNEXPECTED}/main.tf")).unwrap();
+        let written = "allowed_values = [\"30m\", \"1h\"]";
+        assert!(config.contains(written));
+        for (durations, access) in [
+            (
+                "allowed_values = [\"30m\", \"120d\"]",
+                "access for up to 120d",
+            ),
+            ("", "access with no end symguard can read"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(
+                dir.path().join("main.tf"),
+                config.replace(written, durations),
+            )
+            .unwrap();
+            std::fs::copy(
+                format!("{UNEXPECTED}/symguard.toml"),
+                dir.path().join("symguard.toml"),
+            )
+            .unwrap();
+            let dir = dir.path().to_str().unwrap();
+            let rule = "drift-unexpected-member";
+            assert_eq!(
+                planned(dir, &state, None),
+                [
+                    removal("dave", rule),
+                    removal("mallory", rule),
+                    removal("tf-deployer", rule)
+                ],
+                "{access}"
+            );
+            let live = LiveOptions {
+                state: Some(state.clone()),
+                ..LiveOptions::default()
+            };
+            let report = crate::drift(&CheckOptions::new(vec![PathBuf::from(dir)]), &live).unwrap();
+            let eve = report
+                .findings
+                .iter()
+                .find(|f| f.message.starts_with("user `eve`"))
+                .unwrap();
+            assert!(
+                eve.message.ends_with(&format!(
+                    "the flows reaching the group allow {access}, so this may be a Sym grant made before then and still active, and remediate keeps them"
+                )),
+                "{}",
+                eve.message
+            );
+        }
+        // The 1h flow of the fixture: any Sym grant would be in the window.
+        assert!(
+            planned(UNEXPECTED, &state, None).contains(&removal("eve", "drift-unexpected-member"))
         );
     }
 

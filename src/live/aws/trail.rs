@@ -20,6 +20,9 @@ use tokio::sync::Semaphore;
 /// Where CloudTrail records IAM's calls.
 const IAM_EVENTS_REGION: &str = "us-east-1";
 
+/// How far back CloudTrail's event history (`LookupEvents`) reaches.
+const EVENT_HISTORY: Duration = Duration::from_secs(90 * 86_400);
+
 /// The membership calls, as CloudTrail names them.
 const EVENT_NAMES: [&str; 2] = ["AddUserToGroup", "RemoveUserFromGroup"];
 
@@ -45,6 +48,12 @@ impl Session {
         limit: &Arc<Semaphore>,
     ) -> Result<Option<MembershipHistory>, LiveError> {
         let until = SystemTime::now();
+        // A window reaching past the event history's 90 days starts, and says it starts,
+        // where the history does: what came before is not known, not absent.
+        let since = match source {
+            TrailSource::Lookup => since.max(until - EVENT_HISTORY),
+            _ => since,
+        };
         let events = match source {
             TrailSource::Off => return Ok(None),
             _ if groups.is_empty() => Vec::new(),

@@ -127,6 +127,29 @@ fn flow_access(flow: &Instance) -> Access<'_> {
     }
 }
 
+/// When a Sym grant to the group may have been made before the window read (`since`) and
+/// still be active, what the flows reaching it allow. The window is made long enough for
+/// the longest bounded access (`history_window`), but CloudTrail's event history holds 90
+/// days, and an access with no bound has no window long enough.
+fn access_beyond_window(
+    cx: &DriftContext,
+    declared: &DeclaredGroup,
+    since: &str,
+) -> Option<String> {
+    let access = cx.access(declared)?;
+    let Some(seconds) = access.seconds() else {
+        return Some("access with no end symguard can read".into());
+    };
+    // `check_times` made sure `since` is a time; were it not, the member is kept.
+    let window = humantime::parse_rfc3339_weak(since)
+        .ok()
+        .and_then(|start| cx.judged_at.duration_since(start).ok());
+    let longest = Duration::from_secs(seconds) + cx.grace();
+    window
+        .is_none_or(|window| window < longest)
+        .then(|| format!("access for up to {}", duration::format(seconds)))
+}
+
 /// What a member's presence rests on.
 pub enum Class<'a> {
     Allowed(Allowance<'a>),
@@ -147,6 +170,10 @@ pub enum Class<'a> {
     /// No addition in the window, which starts at `since`.
     Unknown {
         since: &'a str,
+        /// Why the member may still be a Sym grant made before the window, when the flows
+        /// reaching the group allow access longer than the window read: remediation keeps
+        /// them. `None` when any Sym grant to the group would be in the window.
+        maybe_sym_grant: Option<String>,
     },
 }
 
@@ -205,6 +232,7 @@ fn classify<'a>(
     let Some(added) = history.latest_addition(&declared.name, user) else {
         return Class::Unknown {
             since: &history.since,
+            maybe_sym_grant: access_beyond_window(cx, declared, &history.since),
         };
     };
     if !by_connector(cx, declared, account, &added.actor) {
@@ -369,7 +397,7 @@ pub fn provenance(cx: &DriftContext, member: &Member) -> Option<Provenance> {
             None,
         ),
         Class::OutsideSym { .. } => (MemberClass::AddedOutsideSym, None, None, None),
-        Class::Unknown { since } => (
+        Class::Unknown { since, .. } => (
             MemberClass::OriginUnknown,
             None,
             Some(since.to_string()),

@@ -34,18 +34,34 @@ pub fn finding(cx: &DriftContext, member: &Member) -> Option<Finding> {
             added.time,
             added.id
         ),
-        Class::Unknown { since } => format!(
+        Class::Unknown {
+            since,
+            maybe_sym_grant: None,
+        } => format!(
             "user `{user}` is a member of `{group_name}` ({arn}) with no addition in the CloudTrail events read: they were added before {since}, the oldest event read, and neither an active Sym grant nor an [[allow]] entry covers them"
+        ),
+        Class::Unknown {
+            since,
+            maybe_sym_grant: Some(access),
+        } => format!(
+            "user `{user}` is a member of `{group_name}` ({arn}) with no addition in the CloudTrail events read: they were added before {since}, the oldest event read; the flows reaching the group allow {access}, so this may be a Sym grant made before then and still active, and remediate keeps them"
         ),
         Class::Allowed(_) | Class::ActiveGrant { .. } | Class::OverdueGrant { .. } => {
             return None
         }
     };
+    let help = match class {
+        Class::Unknown {
+            maybe_sym_grant: Some(_),
+            ..
+        } => "read events further back (`--cloudtrail s3://BUCKET/PREFIX` with `--lookback`, or `--grants`) to tell, or allow them with an [[allow]] entry and a reason",
+        _ => "remove the user from the group (`symguard remediate`), or allow them with an [[allow]] entry and a reason",
+    };
     let finding = cx
         .finding(&RULE, declared.loc.clone(), message)
         .label("standing access")
         .resource(&declared.target.address)
-        .help("remove the user from the group (`symguard remediate`), or allow them with an [[allow]] entry and a reason");
+        .help(help);
     Some(match provenance::provenance(cx, member) {
         Some(evidence) => finding.provenance(evidence),
         None => finding,
