@@ -1,7 +1,8 @@
 //! Reading membership provenance from CloudTrail: every `AddUserToGroup` and
 //! `RemoveUserFromGroup` call of an account in a window, from the account's event history
-//! (`LookupEvents`, 90 days, no setup) or from a trail's log files in S3. IAM is a global
-//! service: CloudTrail records its calls in us-east-1, so both sources read that region.
+//! (`LookupEvents`, 90 days, no setup) or from a trail's log files in S3. IAM is global to
+//! its partition: CloudTrail records its calls in the partition's first region (us-east-1),
+//! so both sources read that region.
 //!
 //! A record that cannot be read stops the run (exit 2): provenance read in part would turn
 //! a Sym grant into an unexplained member, and feed its removal.
@@ -17,8 +18,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::Semaphore;
 
-/// Where CloudTrail records IAM's calls.
-const IAM_EVENTS_REGION: &str = "us-east-1";
+/// Where CloudTrail records IAM's calls, for credentials used in `region`: us-east-1, and in
+/// the partitions with their own IAM, GovCloud's us-gov-west-1 and China's cn-north-1.
+fn iam_events_region(region: Option<&str>) -> &'static str {
+    match region {
+        Some(r) if r.starts_with("us-gov-") => "us-gov-west-1",
+        Some(r) if r.starts_with("cn-") => "cn-north-1",
+        _ => "us-east-1",
+    }
+}
 
 /// How far back CloudTrail's event history (`LookupEvents`) reaches.
 const EVENT_HISTORY: Duration = Duration::from_secs(90 * 86_400);
@@ -100,12 +108,17 @@ impl Session {
         since: SystemTime,
         until: SystemTime,
     ) -> Result<Vec<MembershipEvent>, LiveError> {
+        let region = iam_events_region(self.config.region().map(|r| r.as_ref()));
         let client = aws_sdk_cloudtrail::Client::from_conf(
             aws_sdk_cloudtrail::config::Builder::from(&self.config)
-                .region(aws_config::Region::new(IAM_EVENTS_REGION))
+                .region(aws_config::Region::new(region))
                 .build(),
         );
-        let endpoint = self.endpoint_of("cloudtrail.us-east-1.amazonaws.com");
+        let domain = match region {
+            "cn-north-1" => "amazonaws.com.cn",
+            _ => "amazonaws.com",
+        };
+        let endpoint = self.endpoint_of(&format!("cloudtrail.{region}.{domain}"));
         let mut events = Vec::new();
         for name in EVENT_NAMES {
             let filter = LookupAttribute::builder()
@@ -153,7 +166,8 @@ impl Session {
     }
 
     /// The log files a trail delivered to `s3://bucket/prefix` for this account on the
-    /// window's days: `AWSLogs/ACCOUNT/CloudTrail/us-east-1/YYYY/MM/DD/*.json.gz`, or
+    /// window's days: `AWSLogs/ACCOUNT/CloudTrail/us-east-1/YYYY/MM/DD/*.json.gz` (the
+    /// partition's IAM events region), or
     /// `AWSLogs/o-ORGID/ACCOUNT/...` for an organisation's trail. Files are read in parallel
     /// under the run's limit on requests in flight.
     async fn trail_files(
@@ -179,15 +193,13 @@ impl Session {
             prefix => format!("{prefix}/AWSLogs/"),
         };
         let root = s3.account_root(&logs, &self.account).await?;
+        let region = iam_events_region(self.config.region().map(|r| r.as_ref()));
         let mut keys = Vec::new();
         // Files are filed by delivery day, which may be the day after the call.
         let mut day = since;
         while day <= until + Duration::from_secs(86_400) {
             let date = &rfc3339(day)[..10];
-            let folder = format!(
-                "{root}CloudTrail/{IAM_EVENTS_REGION}/{}/",
-                date.replace('-', "/")
-            );
+            let folder = format!("{root}CloudTrail/{region}/{}/", date.replace('-', "/"));
             keys.extend(
                 s3.list(&folder, None)
                     .await?
@@ -498,7 +510,20 @@ impl Record {
 
 #[cfg(test)]
 mod tests {
-    use super::Record;
+    use super::{iam_events_region, Record};
+
+    #[test]
+    fn iam_events_are_read_in_the_partitions_first_region() {
+        for (region, events) in [
+            (None, "us-east-1"),
+            (Some("eu-west-1"), "us-east-1"),
+            (Some("us-gov-east-1"), "us-gov-west-1"),
+            (Some("us-gov-west-1"), "us-gov-west-1"),
+            (Some("cn-northwest-1"), "cn-north-1"),
+        ] {
+            assert_eq!(iam_events_region(region), events, "{region:?}");
+        }
+    }
     use crate::membership::Change;
 
     fn event(record: &str) -> Option<crate::membership::MembershipEvent> {
