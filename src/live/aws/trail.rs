@@ -108,7 +108,7 @@ impl Session {
         since: SystemTime,
         until: SystemTime,
     ) -> Result<Vec<MembershipEvent>, LiveError> {
-        let region = iam_events_region(self.config.region().map(|r| r.as_ref()));
+        let region = self.iam_events_region();
         let client = aws_sdk_cloudtrail::Client::from_conf(
             aws_sdk_cloudtrail::config::Builder::from(&self.config)
                 .region(aws_config::Region::new(region))
@@ -166,9 +166,9 @@ impl Session {
     }
 
     /// The log files a trail delivered to `s3://bucket/prefix` for this account on the
-    /// window's days: `AWSLogs/ACCOUNT/CloudTrail/us-east-1/YYYY/MM/DD/*.json.gz` (the
-    /// partition's IAM events region), or
-    /// `AWSLogs/o-ORGID/ACCOUNT/...` for an organisation's trail. Files are read in parallel
+    /// window's days: `AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/*.json.gz`, REGION being
+    /// where the partition records IAM's calls, or `AWSLogs/o-ORGID/ACCOUNT/...` for an
+    /// organisation's trail. Files are read in parallel
     /// under the run's limit on requests in flight.
     async fn trail_files(
         &self,
@@ -193,7 +193,7 @@ impl Session {
             prefix => format!("{prefix}/AWSLogs/"),
         };
         let root = s3.account_root(&logs, &self.account).await?;
-        let region = iam_events_region(self.config.region().map(|r| r.as_ref()));
+        let region = self.iam_events_region();
         let mut keys = Vec::new();
         // Files are filed by delivery day, which may be the day after the call.
         let mut day = since;
@@ -239,6 +239,10 @@ impl Session {
         let slot = next.map_or(now, |at| at.max(now));
         *next = Some(slot + LOOKUP_SPACING);
         slot
+    }
+
+    fn iam_events_region(&self) -> &'static str {
+        iam_events_region(self.config.region().map(|r| r.as_ref()))
     }
 
     fn endpoint_of(&self, host: &str) -> String {
@@ -511,6 +515,7 @@ impl Record {
 #[cfg(test)]
 mod tests {
     use super::{iam_events_region, Record};
+    use crate::membership::Change;
 
     #[test]
     fn iam_events_are_read_in_the_partitions_first_region() {
@@ -524,7 +529,6 @@ mod tests {
             assert_eq!(iam_events_region(region), events, "{region:?}");
         }
     }
-    use crate::membership::Change;
 
     fn event(record: &str) -> Option<crate::membership::MembershipEvent> {
         serde_json::from_str::<Record>(record)
