@@ -2,7 +2,7 @@
 //! scripts/action-cache-key.sh), run the way action.yml runs them, with GitHub's files
 //! pointing at temporary files.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::fs;

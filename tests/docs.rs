@@ -57,7 +57,7 @@ fn assert_generated(file: &str, marker: &str, table: &str) {
     }
     panic!(
         "the `{marker}` table in {file} does not match the rule catalogue; regenerate it with\n\n    \
-         {UPDATE}=1 cargo nextest run --test docs\n\nand commit the result. Expected:\n{table}"
+         {UPDATE}=1 cargo nextest run --test integration docs::\n\nand commit the result. Expected:\n{table}"
     );
 }
 

@@ -1,11 +1,11 @@
 //! `symguard drift` and `symguard snapshot` against a real IAM endpoint (moto).
 
-mod support;
+use crate::support;
 
+use crate::support::{symguard, Moto, ACCOUNT};
 use serde_json::Value;
 use std::fs;
 use std::time::{Duration, SystemTime};
-use support::{symguard, Moto, ACCOUNT};
 
 const SCENARIO: &str = "fixtures/drift/scenario";
 

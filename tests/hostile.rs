@@ -2,7 +2,7 @@
 //! `good/`, and must give a clear finding or error, never a panic or a hang, while the run
 //! still checks `good/`.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

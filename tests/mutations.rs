@@ -3,10 +3,8 @@
 //! format without a panic, and every format stays well-formed. The inputs the fuzzer found
 //! crashing (`fixtures/fuzz-regressions/`) run the same way.
 
-mod support;
-
+use crate::support::pipeline;
 use proptest::prelude::*;
-use support::pipeline;
 
 /// Every fixture directory's files, joined the way the fuzz target splits them.
 fn fixture_inputs() -> &'static [Vec<u8>] {

@@ -5,8 +5,8 @@
 //!
 //! The rust hook's test is opt-in, because pre-commit builds symguard in release mode, which
 //! takes about ten minutes on a 2-core machine:
-//! `SYMGUARD_TEST_PRECOMMIT=1 cargo test --test precommit`. Run it before every release
-//! (docs/ci.md, "pre-commit").
+//! `SYMGUARD_TEST_PRECOMMIT=1 cargo test --test integration precommit::`. Run it before every
+//! release (docs/ci.md, "pre-commit").
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -4,14 +4,14 @@
 //! proxy (support::trail), and read back by `drift`, `snapshot` and `remediate` from the
 //! event history (`LookupEvents`), from a trail's log files in S3, and from a snapshot.
 
-mod support;
+use crate::support;
 
+use crate::support::proxy::{first, Fault, FaultProxy};
+use crate::support::trail::{Identity, Trail, TERRAFORM_AGENT};
+use crate::support::{symguard, Moto, ACCOUNT};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use support::proxy::{first, Fault, FaultProxy};
-use support::trail::{Identity, Trail, TERRAFORM_AGENT};
-use support::{symguard, Moto, ACCOUNT};
 
 const FIXTURE: &str = "fixtures/provenance";
 

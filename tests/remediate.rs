@@ -1,12 +1,12 @@
 //! `symguard remediate` against a real IAM endpoint (moto): plan, limits, saved plans,
 //! failures and the audit log.
 
-mod support;
+use crate::support;
 
+use crate::support::{symguard, Moto, ACCOUNT};
 use serde_json::Value;
 use std::fs;
 use std::time::{Duration, SystemTime};
-use support::{symguard, Moto, ACCOUNT};
 
 const FIXTURE: &str = "fixtures/remediate";
 

@@ -2,7 +2,7 @@
 //! schema (schemas/report.schema.json); tests/drift.rs and tests/remediate.rs do the same for
 //! drift's and remediate's reports.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::fs;

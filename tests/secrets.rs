@@ -1,7 +1,7 @@
 //! Secret values never appear in any output: every report format, the model dump, and the
 //! messages of errors; AWS credentials never appear either, whatever the log settings.
 
-mod support;
+use crate::support;
 
 /// The distinctive part of every secret in fixtures/secrets.
 const SECRETS: &[&str] = &[

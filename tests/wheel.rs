@@ -1,7 +1,7 @@
 //! `pip install symguard` for real: the wheel maturin builds from this checkout installs
 //! into a fresh virtual environment, carries the crate's version, and its symguard runs.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -2,15 +2,12 @@
 //! tests run in parallel without seeing each other's groups. Also symguard's Python wheel,
 //! built for the tests that install it (wheel.rs).
 
-#![allow(dead_code)] // each test binary uses its own part of this module
-
 pub mod pipeline;
 pub mod proxy;
 pub mod schema;
 pub mod trail;
 pub mod wheel;
 
-#[allow(unused_imports)] // not every test binary injects faults
 pub use proxy::{Fault, FaultProxy};
 
 use aws_sdk_iam::Client;

@@ -86,6 +86,7 @@ impl FaultProxy {
     /// Passes everything on, each answer `latency` late: a distant endpoint on loopback;
     /// `GetAccountAuthorizationDetails` in pages of `page_items` when given, and CloudTrail
     /// played from `trail` when given.
+    #[allow(dead_code)] // the benchmark's proxy (examples/latency-proxy.rs), not the tests
     pub fn with_latency(
         listen: &str,
         upstream: &str,
