@@ -91,6 +91,11 @@ pub struct Provenance {
     /// For an origin unknown: the start of the window read; the addition was before it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_start: Option<String>,
+    /// For an origin unknown: the flows reaching the group allow access longer than the
+    /// window read, or with no end symguard can read, so the member may hold a Sym grant
+    /// made before it; remediate keeps them. Written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub may_be_sym_grant: bool,
     /// For an allowed member: the `[[allow]]` entry or `--grants` grant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_by: Option<AllowedBy>,

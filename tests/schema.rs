@@ -79,6 +79,20 @@ fn the_schema_rejects_a_report_that_breaks_it() {
         &|r| r["findings"][0]["provenance"] =
             serde_json::json!({"class": "origin_unknown", "window_start": "2026-09-03T00:00:00Z"})
     ));
+    let may_be_sym_grant = serde_json::json!({
+        "class": "origin_unknown",
+        "window_start": "2026-09-03T00:00:00Z",
+        "longest_access": "120d",
+        "may_be_sym_grant": true
+    });
+    assert!(valid_after(
+        &|r| r["findings"][0]["provenance"] = may_be_sym_grant.clone()
+    ));
+    // Written only when true.
+    assert!(!valid_after(&|r| {
+        r["findings"][0]["provenance"] = may_be_sym_grant.clone();
+        r["findings"][0]["provenance"]["may_be_sym_grant"] = false.into();
+    }));
     assert!(!valid_after(
         &|r| r["findings"][0]["provenance"] = serde_json::json!({})
     ));

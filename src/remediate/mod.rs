@@ -318,6 +318,11 @@ mod tests {
                 "{}",
                 eve.message
             );
+            let evidence = serde_json::to_value(eve.provenance.as_ref().unwrap()).unwrap();
+            assert_eq!(evidence["class"], "origin_unknown", "{evidence}");
+            assert_eq!(evidence["may_be_sym_grant"], true, "{evidence}");
+            let longest = access.strip_prefix("access for up to ");
+            assert_eq!(evidence["longest_access"].as_str(), longest, "{evidence}");
         }
         // The 1h flow of the fixture: any Sym grant would be in the window.
         assert!(

@@ -404,10 +404,18 @@ pub fn provenance(cx: &DriftContext, member: &Member) -> Option<Provenance> {
             None,
         ),
     };
-    let sym_grant = matches!(
-        class,
-        MemberClass::ActiveSymGrant | MemberClass::OverdueSymGrant
+    let may_be_sym_grant = matches!(
+        member.class,
+        Class::Unknown {
+            maybe_sym_grant: Some(_),
+            ..
+        }
     );
+    let sym_grant = may_be_sym_grant
+        || matches!(
+            class,
+            MemberClass::ActiveSymGrant | MemberClass::OverdueSymGrant
+        );
     Some(Provenance {
         class,
         source: history.map(|h| h.source.clone()),
@@ -419,6 +427,7 @@ pub fn provenance(cx: &DriftContext, member: &Member) -> Option<Provenance> {
             .map(duration::format),
         expected_end,
         window_start,
+        may_be_sym_grant,
         allowed_by,
     })
 }
