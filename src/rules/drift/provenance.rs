@@ -411,7 +411,9 @@ pub fn provenance(cx: &DriftContext, member: &Member) -> Option<Provenance> {
             ..
         }
     );
-    let sym_grant = may_be_sym_grant
+    // The flows' longest access bounds a Sym grant, and says why a member of unknown
+    // origin may hold one.
+    let grant_in_question = may_be_sym_grant
         || matches!(
             class,
             MemberClass::ActiveSymGrant | MemberClass::OverdueSymGrant
@@ -421,7 +423,7 @@ pub fn provenance(cx: &DriftContext, member: &Member) -> Option<Provenance> {
         source: history.map(|h| h.source.clone()),
         channel: added.map(|e| channel(e.user_agent.as_deref())),
         event: added.cloned(),
-        longest_access: sym_grant
+        longest_access: grant_in_question
             .then(|| cx.access(member.declared).and_then(Access::seconds))
             .flatten()
             .map(duration::format),
