@@ -28,3 +28,25 @@ mod schema;
 mod secrets;
 mod suppressions;
 mod wheel;
+
+/// A file in tests/ that no `mod` line above names would never compile or run.
+#[test]
+fn every_test_file_is_a_module_of_this_binary() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let this = std::fs::read_to_string(dir.join("integration.rs")).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(module) = name.strip_suffix(".rs") else {
+            continue;
+        };
+        if module != "integration" {
+            assert!(
+                this.contains(&format!("\nmod {module};\n")),
+                "tests/{name} is not a module of tests/integration.rs: add `mod {module};`"
+            );
+        }
+    }
+}
