@@ -77,10 +77,10 @@ impl Cause {
 /// target declares the group, the live group lies inside that target's connector scope (a
 /// group the connector cannot manage is not Sym's to clean up), neither an `[[allow]]`
 /// entry nor an active grant covers the user, whatever the case of the names (IAM user and
-/// group names are unique regardless of case), and the member is not an active Sym grant: only members
-/// added outside Sym, of unknown origin where a Sym grant would be in the window read,
-/// overdue Sym grants, or any member when provenance was not read. Every removal of a plan
-/// has passed it.
+/// group names are unique regardless of case), and the member is not an active Sym grant:
+/// only members added outside Sym, of unknown origin where a Sym grant would be in the
+/// window read, overdue Sym grants, or any member when provenance was not read. Every
+/// removal of a plan has passed it.
 pub fn may_remove(cx: &DriftContext, member: &Member) -> bool {
     let Member {
         declared,

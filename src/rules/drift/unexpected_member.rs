@@ -36,16 +36,20 @@ pub fn finding(cx: &DriftContext, member: &Member) -> Option<Finding> {
         ),
         Class::Unknown {
             since,
-            maybe_sym_grant: None,
-        } => format!(
-            "user `{user}` is a member of `{group_name}` ({arn}) with no addition in the CloudTrail events read: they were added before {since}, the oldest event read, and neither an active Sym grant nor an [[allow]] entry covers them"
-        ),
-        Class::Unknown {
-            since,
-            maybe_sym_grant: Some(access),
-        } => format!(
-            "user `{user}` is a member of `{group_name}` ({arn}) with no addition in the CloudTrail events read: they were added before {since}, the oldest event read; the flows reaching the group allow {access}, so this may be a Sym grant made before then and still active, and remediate keeps them"
-        ),
+            maybe_sym_grant,
+        } => {
+            let unknown = format!(
+                "user `{user}` is a member of `{group_name}` ({arn}) with no addition in the CloudTrail events read: they were added before {since}, the oldest event read"
+            );
+            match maybe_sym_grant {
+                None => format!(
+                    "{unknown}, and neither an active Sym grant nor an [[allow]] entry covers them"
+                ),
+                Some(access) => format!(
+                    "{unknown}; the flows reaching the group allow {access}, so this may be a Sym grant made before then and still active, and remediate keeps them"
+                ),
+            }
+        }
         Class::Allowed(_) | Class::ActiveGrant { .. } | Class::OverdueGrant { .. } => {
             return None
         }
