@@ -348,11 +348,11 @@ fn instance_key(address: &str) -> String {
 }
 
 /// `for_each` accepts a map or a set of strings.
-/// The (key, value, where the key was written) of each instance a `for_each` makes.
+/// The (key, value, where the key was written) of each instance a `for_each` makes. As in
+/// Terraform, only the keys must be known: a map's values may be unknown until apply
+/// (`{ alice = { key = random_id.k.hex, groups = ["ops"] } }` makes `["alice"]`, whose
+/// `each.value.groups` is known), while a set's elements are its keys.
 fn for_each_entries(value: &Value) -> Option<Vec<(String, Value, Option<Loc>)>> {
-    if value.contains_unknown() {
-        return None;
-    }
     match &value.kind {
         Kind::Object(map) => Some(
             by_key(map)

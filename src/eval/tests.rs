@@ -616,6 +616,76 @@ resource "sym_target" "off" {
     assert_eq!(names("sym_target.off"), vec![]);
 }
 
+/// Terraform needs a `for_each`'s keys before apply, not its map's values: a map with an
+/// unknown value still makes its instances, while an unknown key, or an unknown element of
+/// a set, leaves the instances unknown.
+#[test]
+fn for_each_needs_known_keys_not_known_values() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+resource "random_id" "k" { byte_length = 4 }
+resource "sym_target" "values" {
+  for_each = { a = { label = random_id.k.hex, group = "ops" }, b = { label = "B", group = "dev" } }
+  name     = "t-${each.key}"
+  label    = each.value.label
+  settings = { iam_group = each.value.group }
+}
+resource "sym_target" "key" {
+  for_each = { (random_id.k.hex) = "x" }
+  name     = each.key
+}
+resource "sym_target" "element" {
+  for_each = toset(["a", random_id.k.hex])
+  name     = each.key
+}
+"#,
+    )
+    .unwrap();
+    let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
+    let scope = Scope::root(&workspace, 0, &Inputs::default());
+    let values = scope.resource("sym_target.values").unwrap();
+    assert!(matches!(values.expansion, Expansion::ForEach));
+    let rendered: Vec<(&str, String, String, String)> = values
+        .instances
+        .iter()
+        .map(|i| {
+            let attr = |name: &str| render(&i.body.attr(name).unwrap().value);
+            (
+                i.address.as_str(),
+                attr("name"),
+                attr("label"),
+                attr("settings"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rendered,
+        [
+            (
+                "sym_target.values[\"a\"]",
+                r#""t-a""#.to_string(),
+                "unknown(random_id.k.hex)".to_string(),
+                r#"{"iam_group":"ops"}"#.to_string()
+            ),
+            (
+                "sym_target.values[\"b\"]",
+                r#""t-b""#.to_string(),
+                r#""B""#.to_string(),
+                r#"{"iam_group":"dev"}"#.to_string()
+            ),
+        ]
+    );
+    for address in ["sym_target.key", "sym_target.element"] {
+        let resource = scope.resource(address).unwrap();
+        assert!(
+            matches!(resource.expansion, Expansion::Unknown) && resource.instances.is_empty(),
+            "{address}"
+        );
+    }
+}
+
 /// `templatefile` renders a file of the root module as a template that sees only its
 /// `vars`: a name they do not give is Terraform's error, here an unknown that says why.
 #[test]
