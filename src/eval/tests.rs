@@ -616,6 +616,52 @@ resource "sym_target" "off" {
     assert_eq!(names("sym_target.off"), vec![]);
 }
 
+/// A module instance's outputs are evaluated once, however many references read them.
+/// Evaluated again for each reference, 60 references through two levels of modules with 60
+/// outputs each would evaluate the innermost outputs 216,000 times, past the root's value
+/// budget: the evaluation stopped with a finding and left the rest unknown.
+#[test]
+fn module_outputs_are_evaluated_once_per_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = |value: &dyn Fn(usize) -> String| -> String {
+        (0..60)
+            .map(|i| format!("output \"o{i}\" {{ value = {} }}\n", value(i)))
+            .collect()
+    };
+    let inner = outputs(&|i| format!("\"{i}-{}\"", "x".repeat(2048)));
+    let middle = outputs(&|i| format!("module.inner.o{i}"));
+    let references: Vec<String> = (0..60).map(|i| format!("module.middle.o{i}")).collect();
+    let root = format!(
+        "module \"middle\" {{ source = \"./middle\" }}\nlocals {{ all = [{}] }}\n",
+        references.join(", ")
+    );
+    std::fs::create_dir_all(dir.path().join("middle/inner")).unwrap();
+    std::fs::write(dir.path().join("main.tf"), root).unwrap();
+    std::fs::write(
+        dir.path().join("middle/main.tf"),
+        format!("module \"inner\" {{ source = \"./inner\" }}\n{middle}"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("middle/inner/main.tf"), inner).unwrap();
+    let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
+    let root = workspace
+        .modules
+        .iter()
+        .position(|m| m.dir == dir.path())
+        .unwrap();
+    let scope = Scope::root(&workspace, root, &Inputs::default());
+    let all = scope.local("all");
+    let items = all.as_list().expect("a known list");
+    assert_eq!(items.len(), 60);
+    assert_eq!(
+        items[59].as_str().map(|s| &s[..5]),
+        Some("59-xx"),
+        "{:?}",
+        scope.cycles.borrow().first().map(|c| &c.message)
+    );
+    assert!(scope.cycles.borrow().is_empty());
+}
+
 /// Terraform needs a `for_each`'s keys before apply, not its map's values: a map with an
 /// unknown value still makes its instances, while an unknown key, or an unknown element of
 /// a set, leaves the instances unknown.
