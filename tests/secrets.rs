@@ -74,6 +74,54 @@ fn no_format_and_no_model_dump_shows_a_secret() {
     assert_clean("model", &model);
 }
 
+/// A value secret in one root is scrubbed from that root's messages, not from every other
+/// root's: a unit `"hours"` under `token_validity_units.access_token` in one root of a
+/// monorepo turned another root's `x_hours_of_operation` into `x_(sensitive)_of_operation`.
+#[test]
+fn a_secret_of_one_root_is_scrubbed_from_its_own_messages_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "pool/main.tf",
+        "resource \"x_pool_client\" \"c\" {\n  token_validity_units { access_token = \"hours\" }\n}\nresource \"sym_target\" \"t\" {\n  type     = \"aws_iam_group\"\n  name     = \"t\"\n  settings = { iam_group = \"ops-hours\" }\n}\n",
+    );
+    write(
+        "queue/main.tf",
+        "resource \"x_queue\" \"q\" {\n  arn = x_hours_of_operation.example.arn\n}\n",
+    );
+    let out = support::symguard("", "")
+        .args(["check", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`x_hours_of_operation.example` is not declared")),
+        "{messages:?}"
+    );
+    // In its own root the value is still scrubbed, wherever a message would show it.
+    assert!(
+        messages.iter().any(|m| m.contains("`ops-(sensitive)`")),
+        "{messages:?}"
+    );
+    assert!(
+        !messages.iter().any(|m| m.contains("ops-hours")),
+        "{messages:?}"
+    );
+}
+
 /// The AWS credentials of a run appear nowhere, with the SDK's logging asked for at the
 /// most verbose level, whether the run succeeds or fails.
 #[test]

@@ -38,16 +38,17 @@ pub(crate) fn inputs(options: &CheckOptions) -> Result<Inputs, Error> {
     })
 }
 
-/// The secret values of the configuration and of the values given to its sensitive
-/// variables, to scrub from messages (see `secrets`).
-pub(super) fn secrets_of(workspace: &load::Workspace, inputs: &Inputs) -> secrets::Secrets {
-    let sensitive: std::collections::BTreeSet<&str> = workspace
-        .modules
+/// The secret values of a root's modules (`Model::dirs`) and of the values given to its
+/// sensitive variables, to scrub from its messages (see `secrets`). Per root: a finding's
+/// message holds values of its own root only, and a value secret in one root of a
+/// monorepo (a unit `"hours"` under `token_validity_units.access_token`) scrubbed from
+/// every other root's messages turned `hours_of_operation` into `(sensitive)_of_operation`.
+pub(super) fn secrets_of(modules: &[&load::ModuleDir], inputs: &Inputs) -> secrets::Secrets {
+    let sensitive: std::collections::BTreeSet<&str> = modules
         .iter()
         .flat_map(|m| m.sensitive_variables.iter().map(String::as_str))
         .collect();
-    let mut values: Vec<String> = workspace
-        .modules
+    let mut values: Vec<String> = modules
         .iter()
         .flat_map(|m| m.secret_values.iter().cloned())
         .collect();

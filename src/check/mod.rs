@@ -163,6 +163,8 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
             let input = policy_input(&model, &workspace.modules[root].display, config);
             findings.extend(policies.evaluate(&model, &input));
         }
+        let secrets = secrets_of(&model.dirs, &inputs);
+        findings.iter_mut().for_each(|f| secrets.redact_finding(f));
         Ok((findings, resources))
     };
     let (mut workspace, mut results) = load::load_visiting(discovered, |module| {
@@ -218,8 +220,6 @@ fn check_paths(options: &CheckOptions) -> Result<CheckReport, Error> {
     let findings: Vec<Finding> = results.into_iter().flat_map(|(f, _)| f).collect();
     let ran: Vec<&str> = rules::CATALOGUE.iter().map(|r| r.name).collect();
     let mut findings = suppressed(&workspace, findings, options, &ran)?;
-    let secrets = secrets_of(&workspace, &inputs);
-    findings.iter_mut().for_each(|f| secrets.redact_finding(f));
     finding::sort_and_dedup(&mut findings);
     let load::Workspace {
         modules,

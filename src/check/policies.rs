@@ -39,7 +39,6 @@ pub(super) fn policy_input(
 pub fn model_documents(options: &CheckOptions) -> Result<Vec<serde_json::Value>, Error> {
     let workspace = crate::check::load_workspace(options)?;
     let inputs = inputs(options)?;
-    let secrets = secrets_of(&workspace, &inputs);
     let mut resolver = crate::check::config_resolver(options)?;
     workspace
         .roots()
@@ -48,7 +47,7 @@ pub fn model_documents(options: &CheckOptions) -> Result<Vec<serde_json::Value>,
             let config = resolver.for_dir(&workspace.modules[root].dir)?;
             let model = model::Model::build(&workspace, root, &inputs);
             let mut document = policy_input(&model, &workspace.modules[root].display, &config);
-            secrets.redact_json(&mut document);
+            secrets_of(&model.dirs, &inputs).redact_json(&mut document);
             Ok(document)
         })
         .collect()
