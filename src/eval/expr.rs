@@ -453,6 +453,54 @@ impl Scope<'_> {
         })
     }
 
+    /// `apply_operators` on a value that stays where it is (a local's or a variable's):
+    /// its leading attributes and indexes are followed in place, and only what they select
+    /// is copied. `local.users[each.key].groups` in a `for_each` of 800 instances copied the
+    /// whole map for each, quadratic in time and past the root's value budget.
+    pub(super) fn select(
+        &self,
+        base: &Value,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        cx: &Cx,
+    ) -> Eval {
+        let mut value = base;
+        for (i, op) in ops.iter().enumerate() {
+            let key = match op.value() {
+                TraversalOperator::GetAttr(ident) => {
+                    match value.as_map().and_then(|map| map.get(ident.as_str())) {
+                        Some(entry) => {
+                            value = entry;
+                            continue;
+                        }
+                        None => return self.apply_operators(value.clone(), &ops[i..], cx),
+                    }
+                }
+                TraversalOperator::Index(expr) => self.eval(expr, cx)?,
+                TraversalOperator::LegacyIndex(n) => {
+                    Value::new(Kind::Number(*n.value() as f64), None)
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    return self.apply_operators(value.clone(), &ops[i..], cx);
+                }
+            };
+            // The entry `Value::index` would copy, found the same way.
+            let entry = match (&value.kind, &key.kind) {
+                (Kind::List(items), Kind::Number(n)) if n.fract() == 0.0 && *n >= 0.0 => {
+                    items.get(*n as usize)
+                }
+                (Kind::Object(map) | Kind::Resource { attrs: map, .. }, _) if !key.is_unknown() => {
+                    key.to_template_string().and_then(|k| map.get(&k))
+                }
+                _ => None,
+            };
+            match entry {
+                Some(entry) => value = entry,
+                None => return self.apply_operators(value.index(&key)?, &ops[i + 1..], cx),
+            }
+        }
+        Ok(value.clone())
+    }
+
     pub(super) fn apply_operators(
         &self,
         mut value: Value,

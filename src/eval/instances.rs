@@ -3,10 +3,11 @@
 
 use super::scope::{Memo, Probe};
 use super::Cx;
-use super::{Body, Decl, Expansion, ModuleInstances, Scope, Slot};
+use super::{Body, Decl, Eval, Expansion, ModuleInstances, Scope, Slot};
 use crate::provider;
 use crate::source::Loc;
 use crate::value::{by_key, Kind, Names, Source, Value};
+use hcl_edit::expr::TraversalOperator;
 use hcl_edit::Span;
 use std::path::Path;
 use std::rc::Rc;
@@ -291,7 +292,16 @@ impl<'w> Scope<'w> {
     /// yet: Terraform takes what the output needs, which is a cycle only if that is the
     /// input itself. The reference is unknown here, and `module_instances` probes the
     /// output once the module is made.
-    pub(super) fn module_value(&self, name: &str, output: Option<&str>) -> Value {
+    pub(super) fn module_value(
+        &self,
+        name: &str,
+        after: &[hcl_edit::Decorated<TraversalOperator>],
+        cx: &Cx,
+    ) -> Eval {
+        let output = match after.first().map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(ident)) => Some(ident.as_str()),
+            _ => None,
+        };
         let address = format!("{}module.{name}", self.prefix);
         let own = {
             let mut calls = self.calls_in_progress.borrow_mut();
@@ -299,12 +309,34 @@ impl<'w> Scope<'w> {
             call.is_some_and(|at| needs_own_output(&mut calls, at, output.map(str::to_string)))
         };
         if own {
-            return Value::unknown(Source::ModuleOutput(address));
+            return self.apply_operators(Value::unknown(Source::ModuleOutput(address)), after, cx);
         }
         let Some(instances) = self.instances_of_call(name, output) else {
-            return Value::unknown(Source::ModuleOutput(address));
+            return self.apply_operators(Value::unknown(Source::ModuleOutput(address)), after, cx);
         };
-        collect_instances(
+        // `module.NAME.OUTPUT` of a single instance: that output where it is, copied only as
+        // far as the operators after it select (a module's 1,000-entry output was copied
+        // whole for each reference to one entry, or to a small output beside it).
+        if let (Expansion::Single, Some(child), Some(output)) =
+            (&instances.expansion, instances.instances.first(), output)
+        {
+            return match child.decls.outputs.get_index_of(output) {
+                Some(index) => match child.output(index) {
+                    Some(value) => self.select(&value, &after[1..], cx),
+                    None => self.apply_operators(
+                        Value::new(Kind::Object(Default::default()), None),
+                        after,
+                        cx,
+                    ),
+                },
+                None => self.apply_operators(
+                    Value::new(Kind::Object(Default::default()), None),
+                    after,
+                    cx,
+                ),
+            };
+        }
+        let value = collect_instances(
             &instances.expansion,
             instances.instances.iter().map(|child| {
                 let outputs = child
@@ -316,7 +348,10 @@ impl<'w> Scope<'w> {
                     .filter(|(_, name)| {
                         self.probe.is_none() || output.is_none_or(|output| output == *name)
                     })
-                    .filter_map(|(index, name)| Some((name.clone(), child.output(index)?)))
+                    .filter_map(|(index, name)| {
+                        let value = child.output(index)?;
+                        Some((name.clone(), Value::clone(&value)))
+                    })
                     .collect::<Names<_>>()
                     .into();
                 (
@@ -325,7 +360,8 @@ impl<'w> Scope<'w> {
                 )
             }),
             || Value::unknown(Source::ModuleOutput(address.clone())),
-        )
+        );
+        self.apply_operators(value, after, cx)
     }
 }
 
@@ -342,7 +378,7 @@ pub(super) fn collect_instances<'a>(
         Expansion::ForEach => Value::new(
             Kind::Object(
                 instances
-                    .map(|(address, v)| (instance_key(address), v))
+                    .map(|(address, v)| (instance_key(address).to_string(), v))
                     .collect::<Names<_>>()
                     .into(),
             ),
@@ -353,11 +389,10 @@ pub(super) fn collect_instances<'a>(
 }
 
 /// Key of a `for_each` instance address: `x["a"]` gives `a`.
-fn instance_key(address: &str) -> String {
+pub(super) fn instance_key(address: &str) -> &str {
     address
         .rsplit_once("[\"")
-        .map(|(_, k)| k.trim_end_matches("\"]").to_string())
-        .unwrap_or_default()
+        .map_or("", |(_, k)| k.trim_end_matches("\"]"))
 }
 
 /// `for_each` accepts a map or a set of strings.

@@ -57,12 +57,12 @@ pub struct Scope<'w> {
     /// Workspace indexes of the modules from the root to here, to catch recursion.
     pub(super) stack: Vec<usize>,
     /// Evaluated locals, by their index in `decls.locals`: no name hashed or copied.
-    locals: RefCell<Vec<Option<Slot<Value>>>>,
+    locals: RefCell<Vec<Option<Slot<Rc<Value>>>>>,
     /// Evaluated resources by their index in `decls.resources`, then data sources by
     /// theirs after them.
     resources: RefCell<Vec<Option<Slot<EvaluatedResource>>>>,
     /// Evaluated outputs, by their index in `decls.outputs` (see `Scope::output`).
-    outputs: RefCell<Vec<Option<Value>>>,
+    outputs: RefCell<Vec<Option<Rc<Value>>>>,
     pub(super) children: RefCell<HashMap<String, Slot<Rc<ModuleInstances<'w>>>>>,
     pub(super) shared: Rc<RootShared<'w>>,
     pub cycles: RefCell<Vec<Cycle>>,
@@ -368,15 +368,23 @@ impl<'w> Scope<'w> {
         Some(evaluated)
     }
 
-    /// What a reference to the resource yields, and how many of the operators after it that
-    /// took: an instance, a list or a map of them; or, for `aws_iam_group.x.name` of a
-    /// resource with one instance, that attribute alone, without building the whole instance.
-    fn resource_reference(&self, address: &str, next: Option<&str>) -> (Value, usize) {
+    /// What a reference to the resource yields, and how many of the operators `after` it
+    /// that took: for `aws_iam_group.x.name` of a resource with one instance, that
+    /// attribute alone, without building the whole instance; for `aws_iam_group.g[k]` (and
+    /// `.name` after it) of a `count` or `for_each`, that instance alone, not the list or
+    /// map of all of them, which a `for_each` of 600 targets each naming its group built
+    /// 600 times, past the root's value budget; otherwise the whole value.
+    fn resource_reference(
+        &self,
+        address: &str,
+        after: &[hcl_edit::Decorated<TraversalOperator>],
+        cx: &Cx,
+    ) -> Result<(Value, usize), String> {
         let Some(resource) = self.resource(address) else {
-            return (
+            return Ok((
                 Value::unknown(Source::Cycle([self.prefix.as_str(), address].concat())),
                 0,
-            );
+            ));
         };
         let kind = address
             .strip_prefix("data.")
@@ -384,33 +392,59 @@ impl<'w> Scope<'w> {
             .split('.')
             .next()
             .unwrap_or("");
-        if let (Expansion::Single, Some(instance), Some(name)) =
-            (&resource.expansion, resource.instances.first(), next)
-        {
-            return (instance_attribute(kind, instance, name), 1);
-        }
-        (self.resource_value(kind, &resource, address), 0)
+        let attr = |i: usize| match after.get(i).map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(ident)) => Some(ident.as_str()),
+            _ => None,
+        };
+        let key = match (&resource.expansion, after.first().map(|o| o.value())) {
+            (Expansion::Single, _) => {
+                if let (Some(instance), Some(name)) = (resource.instances.first(), attr(0)) {
+                    return Ok((instance_attribute(kind, instance, name), 1));
+                }
+                None
+            }
+            (Expansion::Count | Expansion::ForEach, Some(TraversalOperator::Index(expr))) => {
+                Some(self.eval(expr, cx)?)
+            }
+            (Expansion::Count | Expansion::ForEach, Some(TraversalOperator::LegacyIndex(n))) => {
+                Some(Value::new(Kind::Number(*n.value() as f64), None))
+            }
+            _ => None,
+        };
+        let Some(key) = key else {
+            return Ok((self.resource_value(kind, &resource, address), 0));
+        };
+        // The instance the whole value's index would give, found the same way.
+        let instance = match (&resource.expansion, &key.kind) {
+            (Expansion::ForEach, _) => key.to_template_string().and_then(|wanted| {
+                resource
+                    .instances
+                    .iter()
+                    .find(|i| instances::instance_key(&i.address) == wanted)
+            }),
+            (Expansion::Count, Kind::Number(n)) if n.fract() == 0.0 && *n >= 0.0 => {
+                resource.instances.get(*n as usize)
+            }
+            _ => None,
+        };
+        Ok(match (instance, attr(1)) {
+            (Some(instance), Some(name)) => (instance_attribute(kind, instance, name), 2),
+            (Some(instance), None) => (instance_value(kind, instance), 1),
+            (None, _) => (
+                self.resource_value(kind, &resource, address).index(&key)?,
+                1,
+            ),
+        })
     }
 
     /// The value a reference to the resource yields: an instance, a list or a map of them.
     fn resource_value(&self, kind: &str, resource: &EvaluatedResource, address: &str) -> Value {
-        let instance_value = |i: &Instance| {
-            let mut attrs = i.body.to_value();
-            provider::add_known_attributes(kind, &mut attrs);
-            Value::new(
-                Kind::Resource {
-                    address: Arc::from(i.address.as_str()),
-                    attrs: attrs.into(),
-                },
-                None,
-            )
-        };
         collect_instances(
             &resource.expansion,
             resource
                 .instances
                 .iter()
-                .map(|i| (i.address.as_str(), instance_value(i))),
+                .map(|i| (i.address.as_str(), instance_value(kind, i))),
             || {
                 Value::unknown(Source::Resource(Arc::from(format!(
                     "{}{address}",
@@ -504,38 +538,45 @@ impl<'w> Scope<'w> {
     }
 
     pub(super) fn local(&self, name: &str) -> Value {
+        Value::clone(&self.local_shared(name))
+    }
+
+    /// `local.NAME` as evaluated once for this module instance, shared rather than copied,
+    /// so that a reference can take a part of it (see `Scope::select`).
+    pub(super) fn local_shared(&self, name: &str) -> Rc<Value> {
         let Some((index, _, (file, attr))) = self.decls.locals.get_full(name) else {
-            return Value::unknown(Source::Undeclared(format!("local.{name}")));
+            return Rc::new(Value::unknown(Source::Undeclared(format!("local.{name}"))));
         };
         let in_progress = match &self.locals.borrow()[index] {
             Some(Slot::Done(v)) => {
                 self.read_again(Memo::Local(index));
-                return v.clone();
+                return Rc::clone(v);
             }
             Some(Slot::InProgress) => true,
             None => false,
         };
+        let cycle = || Rc::new(Value::unknown(Source::Cycle(format!("local.{name}"))));
         if in_progress && self.defer_to_call(InProgress::Local(index)) {
-            return Value::unknown(Source::Cycle(format!("local.{name}")));
+            return cycle();
         }
         if in_progress {
             self.record_cycle(
                 Loc::of(file, attr.span()),
                 format!("`local.{name}` depends on itself"),
             );
-            return Value::unknown(Source::Cycle(format!("local.{name}")));
+            return cycle();
         }
         if !self.enter() {
             self.record_too_deep(Loc::of(file, attr.span()), &format!("local.{name}"));
-            return Value::unknown(Source::Cycle(format!("local.{name}")));
+            return cycle();
         }
         self.locals.borrow_mut()[index] = Some(Slot::InProgress);
         self.begin(InProgress::Local(index));
         let mark = self.reads_so_far();
-        let value = self.eval_root(&attr.value, file);
+        let value = Rc::new(self.eval_root(&attr.value, file));
         self.remember_reads(Memo::Local(index), mark);
         self.values_in_progress.borrow_mut().pop();
-        self.locals.borrow_mut()[index] = Some(Slot::Done(value.clone()));
+        self.locals.borrow_mut()[index] = Some(Slot::Done(Rc::clone(&value)));
         self.leave();
         value
     }
@@ -545,18 +586,18 @@ impl<'w> Scope<'w> {
     /// the module's outputs, and evaluating them all again for every reference took 2.7 s
     /// for one directory of cloud-gov/cg-provision, whose outputs pass on other modules'.
     /// `None` for an output without a `value`.
-    pub(super) fn output(&self, index: usize) -> Option<Value> {
+    pub(super) fn output(&self, index: usize) -> Option<Rc<Value>> {
         if let Some(value) = &self.outputs.borrow()[index] {
             self.read_again(Memo::Output(index));
-            return Some(value.clone());
+            return Some(Rc::clone(value));
         }
         let (name, decl) = self.decls.outputs.get_index(index)?;
         let (file, attr) = decl.attribute("value")?;
         let mark = self.reads_so_far();
         let value = self.eval_root(&attr.value, file);
-        let value = self.converted(decl, &format!("{}output.{name}", self.prefix), value);
+        let value = Rc::new(self.converted(decl, &format!("{}output.{name}", self.prefix), value));
         self.remember_reads(Memo::Output(index), mark);
-        self.outputs.borrow_mut()[index] = Some(value.clone());
+        self.outputs.borrow_mut()[index] = Some(Rc::clone(&value));
         Some(value)
     }
 
@@ -611,10 +652,10 @@ impl<'w> Scope<'w> {
         let managed = |kind: &str, name: &str, at: usize| {
             let address = [kind, ".", name].concat();
             if !self.decls.resources.contains_key(&address) {
-                return (Value::unknown(Source::Undeclared(address)), at + 1);
+                return Ok::<_, String>((Value::unknown(Source::Undeclared(address)), at + 1));
             }
-            let (value, taken) = self.resource_reference(&address, attr(at + 1));
-            (value, at + 1 + taken)
+            let (value, taken) = self.resource_reference(&address, &ops[at + 1..], cx)?;
+            Ok((value, at + 1 + taken))
         };
         let (base, consumed) = match root {
             Expression::Variable(v) if cx.template && cx.lookup(v.as_str()).is_none() => {
@@ -624,19 +665,21 @@ impl<'w> Scope<'w> {
                 match (v.as_str(), attr(0), attr(1)) {
                     ("var", Some(name), _) => {
                         self.read_variable(name);
-                        let value = self.variables.get(name).cloned().unwrap_or_else(|| {
-                            Value::unknown(Source::Undeclared(format!("var.{name}")))
-                        });
-                        (value, 1)
+                        match self.variables.get(name) {
+                            Some(value) => return self.select(value, &ops[1..], cx),
+                            None => (Value::unknown(Source::Undeclared(format!("var.{name}"))), 1),
+                        }
                     }
-                    ("local", Some(name), _) => (self.local(name), 1),
+                    ("local", Some(name), _) => {
+                        return self.select(&self.local_shared(name), &ops[1..], cx)
+                    }
                     ("path", Some("module" | "root"), _) => {
                         (Value::string(self.path_module.clone(), None), 1)
                     }
                     ("path", Some("cwd"), _) => (Value::string(".", None), 1),
                     ("module", Some(name), _) => {
                         if self.decls.modules.contains_key(name) {
-                            (self.module_value(name, attr(1)), 1)
+                            return self.module_value(name, &ops[1..], cx);
                         } else {
                             (
                                 Value::unknown(Source::Undeclared(format!("module.{name}"))),
@@ -647,7 +690,8 @@ impl<'w> Scope<'w> {
                     ("data", Some(kind), Some(name)) => {
                         let address = ["data.", kind, ".", name].concat();
                         if self.decls.data.contains_key(&address["data.".len()..]) {
-                            let (value, taken) = self.resource_reference(&address, attr(2));
+                            let (value, taken) =
+                                self.resource_reference(&address, &ops[2..], cx)?;
                             (value, 2 + taken)
                         } else {
                             (Value::unknown(Source::Undeclared(address)), 2)
@@ -666,11 +710,11 @@ impl<'w> Scope<'w> {
                         (Value::unknown(source), 2)
                     }
                     // `resource.TYPE.NAME` is Terraform's long form of `TYPE.NAME`.
-                    ("resource", Some(kind), Some(name)) => managed(kind, name, 1),
+                    ("resource", Some(kind), Some(name)) => managed(kind, name, 1)?,
                     (kind @ ("terraform" | "self" | "count" | "each"), _, _) => {
                         (Value::unknown(Source::Runtime(kind.to_string())), 0)
                     }
-                    (kind, Some(name), _) => managed(kind, name, 0),
+                    (kind, Some(name), _) => managed(kind, name, 0)?,
                     (name, None, _) => (Value::unknown(Source::Undeclared(name.to_string())), 0),
                 }
             }
@@ -774,6 +818,19 @@ impl Scope<'_> {
 /// Terraform's refusal of a name a `templatefile` template uses but its `vars` do not give.
 fn not_in_vars(name: &str) -> String {
     format!("templatefile: vars map does not contain key `{name}`")
+}
+
+/// An instance's whole value: its attributes, with those its provider derives.
+fn instance_value(kind: &str, instance: &Instance) -> Value {
+    let mut attrs = instance.body.to_value();
+    provider::add_known_attributes(kind, &mut attrs);
+    Value::new(
+        Kind::Resource {
+            address: Arc::from(instance.address.as_str()),
+            attrs: attrs.into(),
+        },
+        None,
+    )
 }
 
 /// `instance.name` as the instance's whole value would give it (`Value::get_attr` of a

@@ -33,6 +33,12 @@ locals {{
     render(&scope.local("result"))
 }
 
+/// `module.NAME`: the outputs of every instance of a call in `scope`.
+fn module_outputs(scope: &Scope, name: &str) -> Value {
+    let cx = Cx::new(&scope.module.files[0].source);
+    scope.module_value(name, &[], &cx).unwrap()
+}
+
 fn render(value: &Value) -> String {
     match value.as_unknown() {
         Some(u) => format!("unknown({u})"),
@@ -455,7 +461,7 @@ output "untyped" {
     .unwrap();
     let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
     let root = Scope::root(&workspace, 0, &Inputs::default());
-    let outputs = root.module_value("flow", None);
+    let outputs = module_outputs(&root, "flow");
     let output = |name: &str| render(&outputs.get_attr(name).unwrap());
     assert_eq!(output("teams"), r#"["a","b"]"#);
     assert_eq!(output("limits"), r#"{"hours":4,"reason":true}"#);
@@ -662,6 +668,89 @@ fn module_outputs_are_evaluated_once_per_instance() {
     assert!(scope.cycles.borrow().is_empty());
 }
 
+/// A reference takes the part of a local, a variable, a resource or a module output it
+/// names without copying the whole: in a `for_each` of 800 instances,
+/// `local.groups[each.key].name`, `aws_iam_group.g[each.key].name` and
+/// `module.m.groups[each.key].name` each copied the whole map for every instance, past the
+/// root's value budget, so evaluation stopped with a finding and left the rest unknown.
+#[test]
+fn references_into_a_large_map_copy_only_what_they_select() {
+    let dir = tempfile::tempdir().unwrap();
+    let groups: String = (0..800)
+        .map(|i| format!("    g{i} = {{ name = \"group-{i}\", tags = {{ team = \"t{i}\" }} }}\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        format!(
+            r#"
+locals {{
+  groups = {{
+{groups}  }}
+}}
+variable "groups" {{ default = {{ g799 = {{ name = "from-var" }} }} }}
+resource "aws_iam_group" "g" {{
+  for_each = local.groups
+  name     = local.groups[each.key].name
+}}
+resource "sym_target" "t" {{
+  for_each = local.groups
+  name     = aws_iam_group.g[each.key].name
+  label    = local.groups[each.key]["tags"].team
+  settings = {{ iam_group = var.groups["g799"].name }}
+}}
+module "m" {{
+  source = "./m"
+  groups = local.groups
+}}
+resource "sym_target" "from_module" {{
+  for_each = local.groups
+  name     = module.m.groups[each.key].name
+}}
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("m")).unwrap();
+    std::fs::write(
+        dir.path().join("m/main.tf"),
+        "variable \"groups\" {}\noutput \"groups\" { value = var.groups }\n",
+    )
+    .unwrap();
+    let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
+    let root = workspace
+        .modules
+        .iter()
+        .position(|m| m.dir == dir.path())
+        .unwrap();
+    let scope = Scope::root(&workspace, root, &Inputs::default());
+    let from_module = scope.resource("sym_target.from_module").unwrap();
+    let last_name = from_module
+        .instances
+        .iter()
+        .find(|i| i.address == "sym_target.from_module[\"g799\"]")
+        .map(|i| render(&i.body.attr("name").unwrap().value));
+    assert_eq!(last_name.as_deref(), Some(r#""group-799""#));
+    let targets = scope.resource("sym_target.t").unwrap();
+    assert_eq!(targets.instances.len(), 800);
+    let last = targets
+        .instances
+        .iter()
+        .find(|i| i.address == "sym_target.t[\"g799\"]")
+        .unwrap();
+    let attr = |name: &str| render(&last.body.attr(name).unwrap().value);
+    assert_eq!(
+        (attr("name"), attr("label"), attr("settings")),
+        (
+            r#""group-799""#.to_string(),
+            r#""t799""#.to_string(),
+            r#"{"iam_group":"from-var"}"#.to_string()
+        ),
+        "{:?}",
+        scope.cycles.borrow().first().map(|c| &c.message)
+    );
+    assert!(scope.cycles.borrow().is_empty());
+}
+
 /// Terraform needs a `for_each`'s keys before apply, not its map's values: a map with an
 /// unknown value still makes its instances, while an unknown key, or an unknown element of
 /// a set, leaves the instances unknown.
@@ -782,13 +871,13 @@ fn an_input_may_read_an_output_of_its_own_module_that_does_not_need_it() {
     let mirror = root.resource("aws_s3_bucket.mirror").unwrap();
     let bucket = render(&mirror.instances[0].body.attr("bucket").unwrap().value);
     assert_eq!(bucket, r#""arn:aws:s3:::mirror""#);
-    let outputs = root.module_value("mirror", None);
+    let outputs = module_outputs(&root, "mirror");
     let policy = render(&outputs.get_attr("policy").unwrap());
     assert!(policy.starts_with("unknown"), "{policy}");
-    let west = root.module_value("west", None).get_attr("arn").unwrap();
+    let west = module_outputs(&root, "west").get_attr("arn").unwrap();
     assert_eq!(render(&west), r#""arn:aws:s3:::west""#);
     // Through a module the called one calls with both inputs: the ARN needs the name only.
-    let relayed = root.module_value("relayed", None).get_attr("arn").unwrap();
+    let relayed = module_outputs(&root, "relayed").get_attr("arn").unwrap();
     assert_eq!(render(&relayed), r#""arn:aws:s3:::relayed""#);
     assert!(
         root.cycles.borrow().is_empty(),
