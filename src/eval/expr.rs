@@ -453,9 +453,9 @@ impl Scope<'_> {
         })
     }
 
-    /// `apply_operators` on a value that stays where it is (a local's or a variable's):
-    /// its leading attributes and indexes are followed in place, and only what they select
-    /// is copied. `local.users[each.key].groups` in a `for_each` of 800 instances copied the
+    /// `apply_operators` on a value that stays where it is (a local's, a variable's or a
+    /// module output's): its leading attributes and indexes are followed in place, and only
+    /// what they select is copied. `local.users[each.key].groups` in a `for_each` of 800 instances copied the
     /// whole map for each, quadratic in time and past the root's value budget.
     pub(super) fn select(
         &self,

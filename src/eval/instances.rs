@@ -320,20 +320,18 @@ impl<'w> Scope<'w> {
         if let (Expansion::Single, Some(child), Some(output)) =
             (&instances.expansion, instances.instances.first(), output)
         {
-            return match child.decls.outputs.get_index_of(output) {
-                Some(index) => match child.output(index) {
-                    Some(value) => self.select(&value, &after[1..], cx),
-                    None => self.apply_operators(
-                        Value::new(Kind::Object(Default::default()), None),
-                        after,
-                        cx,
-                    ),
-                },
-                None => self.apply_operators(
-                    Value::new(Kind::Object(Default::default()), None),
-                    after,
-                    cx,
-                ),
+            let value = child
+                .decls
+                .outputs
+                .get_index_of(output)
+                .and_then(|i| child.output(i));
+            return match value {
+                Some(value) => self.select(&value, &after[1..], cx),
+                // No such output, or one without a value: what the module's object gives.
+                None => {
+                    let outputs = Value::new(Kind::Object(Default::default()), None);
+                    self.apply_operators(outputs, after, cx)
+                }
             };
         }
         let value = collect_instances(
