@@ -318,6 +318,20 @@ impl Value {
         }
     }
 
+    /// The element `index` copies, where it lies: `None` wherever `index` makes a value or
+    /// fails instead (an unknown, a resource's computed attribute, a missing entry).
+    pub fn entry(&self, index: &Value) -> Option<&Value> {
+        match (&self.kind, &index.kind) {
+            (Kind::List(items), Kind::Number(n)) if n.fract() == 0.0 && *n >= 0.0 => {
+                items.get(*n as usize)
+            }
+            (Kind::Object(map) | Kind::Resource { attrs: map, .. }, _) if !index.is_unknown() => {
+                index.to_template_string().and_then(|key| map.get(&key))
+            }
+            _ => None,
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match &self.kind {
             Kind::Null => "null",
@@ -530,6 +544,47 @@ mod tests {
 
     fn number(n: f64) -> Value {
         Value::new(Kind::Number(n), None)
+    }
+
+    /// `entry` finds in place exactly what `index` copies, wherever it finds anything.
+    #[test]
+    fn entry_is_what_index_copies() {
+        let string = |s: &str| Value::string(s, None);
+        let list = Value::new(Kind::List(vec![string("a"), string("b")]), None);
+        let object = Value::new(
+            Kind::Object(
+                Names::from_iter([
+                    ("k".to_string(), string("v")),
+                    ("1".to_string(), string("one")),
+                ])
+                .into(),
+            ),
+            None,
+        );
+        let keys = [
+            number(0.0),
+            number(1.0),
+            number(2.0),
+            number(0.5),
+            number(-1.0),
+            string("k"),
+            string("1"),
+            string("missing"),
+            Value::new(Kind::Bool(true), None),
+            Value::null(),
+            Value::unknown(Source::Variable("var.k".into())),
+        ];
+        let mut found = Vec::new();
+        for container in [&list, &object] {
+            for key in &keys {
+                if let Some(entry) = container.entry(key) {
+                    let copied = container.index(key).unwrap();
+                    assert_eq!(entry.to_json(), copied.to_json());
+                    found.push(entry.as_str().unwrap().to_string());
+                }
+            }
+        }
+        assert_eq!(found, ["a", "b", "one", "v", "one"]);
     }
 
     #[test]

@@ -483,17 +483,7 @@ impl Scope<'_> {
                     return self.apply_operators(value.clone(), &ops[i..], cx);
                 }
             };
-            // The entry `Value::index` would copy, found the same way.
-            let entry = match (&value.kind, &key.kind) {
-                (Kind::List(items), Kind::Number(n)) if n.fract() == 0.0 && *n >= 0.0 => {
-                    items.get(*n as usize)
-                }
-                (Kind::Object(map) | Kind::Resource { attrs: map, .. }, _) if !key.is_unknown() => {
-                    key.to_template_string().and_then(|k| map.get(&k))
-                }
-                _ => None,
-            };
-            match entry {
+            match value.entry(&key) {
                 Some(entry) => value = entry,
                 None => return self.apply_operators(value.index(&key)?, &ops[i + 1..], cx),
             }
