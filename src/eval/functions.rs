@@ -145,12 +145,19 @@ pub fn call(
             }
             Kind::String(parts.join(str_arg(sep)?))
         }
-        ("split", [sep, s]) => Kind::List(
-            str_arg(s)?
-                .split(str_arg(sep)?)
-                .map(|p| Value::string(p, None))
-                .collect(),
-        ),
+        ("split", [sep, s]) => {
+            let (sep, s) = (str_arg(sep)?, str_arg(s)?);
+            // An empty separator splits between characters, as Go's `strings.Split` does
+            // (Rust's `split("")` adds an empty string at each end).
+            let parts: Vec<&str> = match sep.is_empty() {
+                true => s
+                    .char_indices()
+                    .map(|(i, c)| &s[i..i + c.len_utf8()])
+                    .collect(),
+                false => s.split(sep).collect(),
+            };
+            Kind::List(parts.into_iter().map(|p| Value::string(p, None)).collect())
+        }
         ("lower", [s]) => Kind::String(str_arg(s)?.to_lowercase()),
         ("upper", [s]) => Kind::String(str_arg(s)?.to_uppercase()),
         ("title", [s]) => Kind::String(title(str_arg(s)?)),

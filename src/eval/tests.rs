@@ -139,6 +139,8 @@ fn functions() {
         ("format(\"%s-%d%%\", \"a\", 5)", r#""a-5%""#),
         ("join(\",\", var.list)", r#""a,b,c""#),
         ("split(\",\", \"a,b\")", r#"["a","b"]"#),
+        (r#"join("+", split("", "opé"))"#, r#""o+p+é""#),
+        (r#"split("", "")"#, "[]"),
         ("lower(\"AB\")", r#""ab""#),
         ("upper(\"ab\")", r#""AB""#),
         ("title(\"ops admin\")", r#""Ops Admin""#),
