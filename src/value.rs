@@ -321,13 +321,20 @@ impl Value {
     /// The element `index` copies, where it lies: `None` wherever `index` makes a value or
     /// fails instead (an unknown, a resource's computed attribute, a missing entry).
     pub fn entry(&self, index: &Value) -> Option<&Value> {
-        match (&self.kind, &index.kind) {
-            (Kind::List(items), Kind::Number(n)) if n.fract() == 0.0 && *n >= 0.0 => {
-                items.get(*n as usize)
-            }
-            (Kind::Object(map) | Kind::Resource { attrs: map, .. }, _) if !index.is_unknown() => {
+        match &self.kind {
+            Kind::List(items) => items.get(index.list_position()?),
+            Kind::Object(map) | Kind::Resource { attrs: map, .. } if !index.is_unknown() => {
                 index.to_template_string().and_then(|key| map.get(&key))
             }
+            _ => None,
+        }
+    }
+
+    /// The position a number names in a list (or in a `count`'s instances): a whole number
+    /// from 0, as `index` takes it.
+    pub fn list_position(&self) -> Option<usize> {
+        match self.kind {
+            Kind::Number(n) if n.fract() == 0.0 && n >= 0.0 => Some(n as usize),
             _ => None,
         }
     }

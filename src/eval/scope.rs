@@ -415,16 +415,14 @@ impl<'w> Scope<'w> {
             return Ok((self.resource_value(kind, &resource, address), 0));
         };
         // The instance the whole value's index would give, found the same way.
-        let instance = match (&resource.expansion, &key.kind) {
-            (Expansion::ForEach, _) => key.to_template_string().and_then(|wanted| {
+        let instance = match resource.expansion {
+            Expansion::ForEach => key.to_template_string().and_then(|wanted| {
                 resource
                     .instances
                     .iter()
                     .find(|i| instances::instance_key(&i.address) == wanted)
             }),
-            (Expansion::Count, Kind::Number(n)) if n.fract() == 0.0 && *n >= 0.0 => {
-                resource.instances.get(*n as usize)
-            }
+            Expansion::Count => key.list_position().and_then(|n| resource.instances.get(n)),
             _ => None,
         };
         Ok(match (instance, attr(1)) {
