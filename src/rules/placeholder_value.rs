@@ -176,11 +176,19 @@ fn first_placeholder(value: &Value) -> Option<(&Value, String)> {
 /// as "Todo app access" or a name like "xxxlarge" is not a placeholder; `TODO` counts only
 /// in capitals, as people write it when they mean it.
 pub fn placeholder(text: &str) -> Option<String> {
-    let word = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .find(|word| is_placeholder_word(word));
+    // Most strings are ASCII, and there a word ends at any byte that is not a letter, a
+    // digit or `_`: split by byte, without decoding characters.
+    let word = if text.is_ascii() {
+        text.as_bytes()
+            .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+            .find(|word| is_placeholder_word(word))
+    } else {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map(str::as_bytes)
+            .find(|word| is_placeholder_word(word))
+    };
     if let Some(word) = word {
-        return Some(word.to_string());
+        return Some(String::from_utf8_lossy(word).into_owned());
     }
     let mut rest = text;
     while let Some(open) = rest.find('<') {
@@ -205,12 +213,12 @@ pub fn placeholder(text: &str) -> Option<String> {
 
 /// A word compared in place: every word of every string is asked, and most are no
 /// placeholder.
-fn is_placeholder_word(word: &str) -> bool {
-    ["CHANGEME", "CHANGE_ME", "REPLACEME", "REPLACE_ME"]
+fn is_placeholder_word(word: &[u8]) -> bool {
+    [&b"CHANGEME"[..], b"CHANGE_ME", b"REPLACEME", b"REPLACE_ME"]
         .iter()
         .any(|p| word.eq_ignore_ascii_case(p))
-        || word == "TODO"
-        || (word.len() >= 3 && word.bytes().all(|b| b == b'x' || b == b'X'))
+        || word == b"TODO"
+        || (word.len() >= 3 && word.iter().all(|b| *b == b'x' || *b == b'X'))
 }
 
 #[cfg(test)]
