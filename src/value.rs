@@ -218,7 +218,10 @@ impl Value {
     pub fn as_number(&self) -> Option<f64> {
         match &self.kind {
             Kind::Number(n) => Some(*n),
-            Kind::String(s) => s.trim().parse().ok(),
+            // As Terraform converts a string: the whole string a decimal number, without
+            // spaces around it. Terraform also reads `inf` and numbers past a 64-bit
+            // float's range (`1e400`): none here, so what depends on them is unknown.
+            Kind::String(s) => s.parse().ok().filter(|n: &f64| n.is_finite()),
             _ => None,
         }
     }

@@ -219,6 +219,28 @@ fn a_for_object_broken_over_lines_is_evaluated() {
     );
 }
 
+/// A group name built with `format`'s widths, or with `upper`, is the name Terraform would
+/// give it: each `count` instance's group is known, so its target is judged.
+#[test]
+fn group_names_from_format_and_upper_resolve_as_terraform_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (expression, group) in [
+        (r#"format("ops-%02d", 7)"#, "ops-07"),
+        (r#"format("%-4s|%5.1f", "db", 2.25)"#, "db  |  2.2"),
+        (r#"upper("straße")"#, "STRAßE"),
+    ] {
+        write(
+            d,
+            "main.tf",
+            &format!(
+                "resource \"sym_target\" \"t\" {{\n  type     = \"aws_iam_group\"\n  name     = \"t\"\n  settings = {{ iam_group = {expression} }}\n}}\n"
+            ),
+        );
+        assert_eq!(resolved_group(d, &[], &[]), group, "{expression}");
+    }
+}
+
 #[test]
 fn variables_follow_terraform_precedence() {
     let dir = tempfile::tempdir().unwrap();

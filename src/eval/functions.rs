@@ -3,7 +3,7 @@
 
 use crate::load::ModuleDir;
 use crate::source::{Loc, SourceFile};
-use crate::value::{by_key, format_number, Kind, Names, Source, Value};
+use crate::value::{by_key, Kind, Names, Source, Value};
 use std::sync::Arc;
 
 /// Largest file `file()` reads; bigger ones are unknown rather than held in memory.
@@ -56,6 +56,7 @@ pub fn call(
                 serde_json::from_str(str_arg(v)?).map_err(|e| format!("jsondecode: {e}"))?;
             return Ok(Value::from_json(&json, &origin));
         }
+        ("concat", []) => return Err("concat: at least one argument is required".into()),
         ("concat", lists) => Kind::List(
             lists
                 .iter()
@@ -77,8 +78,16 @@ pub fn call(
         ("flatten", [l]) => Kind::List(flatten(list_arg(l)?)),
         ("distinct", [l]) => Kind::List(distinct(list_arg(l)?)),
         ("toset", [l]) => Kind::List(set_of(list_arg(l)?)),
-        ("tolist", [l]) => Kind::List(list_arg(l)?.to_vec()),
-        ("tomap", [m]) => Kind::Object(m.as_map().ok_or("tomap takes a map")?.clone().into()),
+        ("tolist", [l]) => {
+            let mut items = list_arg(l)?.to_vec();
+            unify_primitives(items.iter_mut(), name)?;
+            Kind::List(items)
+        }
+        ("tomap", [m]) => {
+            let mut map = m.as_map().ok_or("tomap takes a map")?.clone();
+            unify_primitives(map.values_mut(), name)?;
+            Kind::Object(map.into())
+        }
         ("tostring", [v]) => {
             Kind::String(v.to_template_string().ok_or("tostring takes a primitive")?)
         }
@@ -128,14 +137,15 @@ pub fn call(
                 .collect::<Result<Names<_>, String>>()?
                 .into(),
         ),
-        ("coalesce", vs) => {
-            return vs
-                .iter()
+        ("coalesce", _) => {
+            // Terraform gives the arguments one type first: `coalesce("", 5)` is "5".
+            unify_primitives(args.iter_mut(), name)?;
+            return args
+                .into_iter()
                 .find(|v| !v.is_null() && v.as_str() != Some(""))
-                .cloned()
-                .ok_or_else(|| "coalesce: no non-null argument".into())
+                .ok_or_else(|| "coalesce: no non-null argument".into());
         }
-        ("format", [f, rest @ ..]) => Kind::String(format(str_arg(f)?, rest)?),
+        ("format", [f, rest @ ..]) => Kind::String(super::format::format(str_arg(f)?, rest)?),
         ("join", [sep, lists @ ..]) => {
             let mut parts = Vec::new();
             for l in lists {
@@ -158,8 +168,8 @@ pub fn call(
             };
             Kind::List(parts.into_iter().map(|p| Value::string(p, None)).collect())
         }
-        ("lower", [s]) => Kind::String(str_arg(s)?.to_lowercase()),
-        ("upper", [s]) => Kind::String(str_arg(s)?.to_uppercase()),
+        ("lower", [s]) => Kind::String(simple_case(str_arg(s)?, false)),
+        ("upper", [s]) => Kind::String(simple_case(str_arg(s)?, true)),
         ("title", [s]) => Kind::String(title(str_arg(s)?)),
         ("replace", [s, from, to]) => {
             Kind::String(replace(str_arg(s)?, str_arg(from)?, str_arg(to)?)?)
@@ -299,6 +309,10 @@ pub fn call(
             let n = n
                 .as_number()
                 .ok_or_else(|| format!("{name} takes a number"))?;
+            // Terraform's `signum` converts its argument to a whole number first.
+            if name == "signum" && n.fract() != 0.0 {
+                return Err(format!("signum takes a whole number, not {n}"));
+            }
             Kind::Number(match name {
                 "floor" => n.floor(),
                 "ceil" => n.ceil(),
@@ -343,7 +357,63 @@ fn formatlist(spec: &str, args: &[Value]) -> Result<Vec<Value>, String> {
                 .iter()
                 .map(|arg| arg.as_list().map_or(arg, |items| &items[i]).clone())
                 .collect();
-            Ok(Value::string(format(spec, &row)?, None))
+            Ok(Value::string(super::format::format(spec, &row)?, None))
+        })
+        .collect()
+}
+
+/// Terraform's one type for the elements of `tolist` and `tomap` and the arguments of
+/// `coalesce`, where they are primitives: of one type they stay as they are; strings with
+/// numbers or bools make every one a string (`tomap({a = true, b = "x"})` is
+/// `{a = "true", b = "x"}`); numbers with bools have no common type, which is Terraform's
+/// error. Nulls fit any type. Collections and unknowns are left as they are.
+fn unify_primitives<'v>(
+    values: impl Iterator<Item = &'v mut Value>,
+    function: &str,
+) -> Result<(), String> {
+    let values: Vec<&mut Value> = values.collect();
+    let (mut strings, mut numbers, mut bools) = (false, false, false);
+    for value in &values {
+        match value.kind {
+            Kind::String(_) => strings = true,
+            Kind::Number(_) => numbers = true,
+            Kind::Bool(_) => bools = true,
+            Kind::Null => {}
+            _ => return Ok(()),
+        }
+    }
+    if !strings && numbers && bools {
+        return Err(format!("{function}: numbers and bools have no common type"));
+    }
+    if strings && (numbers || bools) {
+        for value in values {
+            if let Kind::Number(_) | Kind::Bool(_) = value.kind {
+                let text = value.to_template_string().unwrap_or_default();
+                value.kind = Kind::String(text);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `upper` and `lower` as Go's `strings.ToUpper` and `ToLower`: each character mapped on
+/// its own, to one character. Rust's string mappings differ: they map `ß` to `SS` and a
+/// final `Σ` to `ς`. Where a character's full mapping is several characters, Go's is the
+/// character itself for `upper` (`ß`, `ﬁ`; Go maps the Greek letters with a subscript iota
+/// to their title case, which is kept as it is here) and the first of them for `lower`
+/// (`İ` to `i`).
+fn simple_case(s: &str, upper: bool) -> String {
+    s.chars()
+        .map(|c| {
+            if upper {
+                let mut mapped = c.to_uppercase();
+                match mapped.len() {
+                    1 => mapped.next().unwrap_or(c),
+                    _ => c,
+                }
+            } else {
+                c.to_lowercase().next().unwrap_or(c)
+            }
         })
         .collect()
 }
@@ -542,40 +612,6 @@ fn replace(s: &str, from: &str, to: &str) -> Result<String, String> {
     };
     let pattern = compile(pattern).map_err(|e| format!("replace: {e}"))?;
     Ok(pattern.replace_all(s, to).into_owned())
-}
-
-/// Terraform's `format` for the verbs Sym configurations use: %s %d %v %q %%.
-fn format(spec: &str, args: &[Value]) -> Result<String, String> {
-    let mut out = String::new();
-    let mut args = args.iter();
-    let mut chars = spec.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let verb = chars.next().ok_or("format: trailing %")?;
-        if verb == '%' {
-            out.push('%');
-            continue;
-        }
-        let arg = args.next().ok_or("format: too few arguments")?;
-        match verb {
-            's' | 'v' => out.push_str(
-                &arg.to_template_string()
-                    .ok_or("format: %s takes a primitive")?,
-            ),
-            'd' => out.push_str(&format_number(
-                arg.as_number().ok_or("format: %d takes a number")?.trunc(),
-            )),
-            'q' => out.push_str(
-                &serde_json::Value::String(arg.to_template_string().unwrap_or_default())
-                    .to_string(),
-            ),
-            other => return Err(format!("format: unsupported verb %{other}")),
-        }
-    }
-    Ok(out)
 }
 
 /// `file(path)`: relative paths resolve against the module directory, which is Terraform's

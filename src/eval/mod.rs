@@ -11,11 +11,12 @@
 //!
 //! The evaluator's parts: `decls` (what a module declares, by name), `scope` (a module
 //! instance and what its references resolve to), `expr` (expressions, templates and block
-//! bodies), `instances` (module calls, and `count`/`for_each` expansion), `types` (variables'
+//! bodies), `instances` (module calls, and `count`/`for_each` expansion), `format` (`format`'s verbs), `types` (variables'
 //! type constraints).
 
 mod decls;
 mod expr;
+mod format;
 pub mod functions;
 mod instances;
 mod scope;

@@ -231,8 +231,18 @@ fn functions() {
         ("floor(-1.5)", "-2"),
         ("ceil(1.2)", "2"),
         ("abs(-3)", "3"),
-        ("signum(-0.5)", "-1"),
+        ("signum(-5)", "-1"),
         ("signum(0)", "0"),
+        ("format(\"group-%02d\", 7)", r#""group-07""#),
+        ("format(\"%-6s|%.1f\", \"ops\", 2.25)", r#""ops   |2.2""#),
+        ("tonumber(\"5\")", "5"),
+        // Terraform's one element type: strings with numbers or bools make strings.
+        ("tomap({ a = true, b = \"x\" })", r#"{"a":"true","b":"x"}"#),
+        ("tolist([1, \"a\", null])", r#"["1","a",null]"#),
+        ("coalesce(\"\", 5)", r#""5""#),
+        // Go's one-character mappings, not Rust's full ones (`SS`, a final `ς`).
+        ("upper(\"straße\")", r#""STRAßE""#),
+        ("lower(\"ΟΔΟΣ\")", r#""οδοσ""#),
     ] {
         assert_eq!(eval(expr), expected, "{expr}");
     }
@@ -252,6 +262,22 @@ fn functions() {
         (
             "slice(var.list, 2, 4)",
             "slice: 2..4 is out of range for a list of 3",
+        ),
+        // Where Terraform errs, so must the value: not a guess at what it meant.
+        (
+            "format(\"%d\", 3.5)",
+            "format: %d takes a whole number, not 3.5",
+        ),
+        (
+            "format(\"%s\", \"a\", \"b\")",
+            "format: too many arguments; the format uses 1 of 2",
+        ),
+        ("tonumber(\" 5\")", "tonumber: not a number"),
+        ("signum(-0.5)", "signum takes a whole number, not -0.5"),
+        ("concat()", "concat: at least one argument is required"),
+        (
+            "tolist([1, true])",
+            "tolist: numbers and bools have no common type",
         ),
     ] {
         assert_eq!(
