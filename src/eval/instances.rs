@@ -9,6 +9,7 @@ use crate::source::Loc;
 use crate::value::{by_key, Kind, Names, Source, Value};
 use hcl_edit::expr::TraversalOperator;
 use hcl_edit::Span;
+use std::borrow::Cow;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -376,7 +377,7 @@ pub(super) fn collect_instances<'a>(
         Expansion::ForEach => Value::new(
             Kind::Object(
                 instances
-                    .map(|(address, v)| (instance_key(address).to_string(), v))
+                    .map(|(address, v)| (instance_key(address).into_owned(), v))
                     .collect::<Names<_>>()
                     .into(),
             ),
@@ -386,11 +387,40 @@ pub(super) fn collect_instances<'a>(
     }
 }
 
-/// Key of a `for_each` instance address: `x["a"]` gives `a`.
-pub(super) fn instance_key(address: &str) -> &str {
-    address
+/// Key of a `for_each` instance address: `x["a"]` gives `a`. The address quotes the key
+/// with Rust's escapes (`expand`), undone here, so that a key holding `"`, a backslash or a
+/// combining accent reads back as it was written. Inside the quotes every `"` is escaped,
+/// so the last `["` of the address opens the key.
+pub(super) fn instance_key(address: &str) -> Cow<'_, str> {
+    let quoted = address
         .rsplit_once("[\"")
-        .map_or("", |(_, k)| k.trim_end_matches("\"]"))
+        .map_or("", |(_, k)| k.strip_suffix("\"]").unwrap_or(k));
+    if !quoted.contains('\\') {
+        return Cow::Borrowed(quoted);
+    }
+    let mut key = String::with_capacity(quoted.len());
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            key.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => key.push('\n'),
+            Some('r') => key.push('\r'),
+            Some('t') => key.push('\t'),
+            Some('0') => key.push('\0'),
+            // `\u{301}`
+            Some('u') => {
+                let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                key.extend(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32));
+            }
+            // `\\`, `\"`, `\'`
+            Some(other) => key.push(other),
+            None => {}
+        }
+    }
+    Cow::Owned(key)
 }
 
 /// `for_each` accepts a map or a set of strings.

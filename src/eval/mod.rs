@@ -137,6 +137,10 @@ pub struct EvaluatedResource {
     pub expansion: Expansion,
     /// Shared: the evaluator's cache and the model hold the same instances.
     pub instances: Arc<[Instance]>,
+    /// For `for_each`, each instance's position by its key: a reference by key
+    /// (`aws_iam_group.g[each.key]` in another `for_each` of N instances) finds its
+    /// instance without reading N addresses. Empty for other expansions.
+    pub by_key: Arc<foldhash::HashMap<String, usize>>,
 }
 
 enum Slot<T> {

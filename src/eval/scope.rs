@@ -358,9 +358,17 @@ impl<'w> Scope<'w> {
             address,
         });
         self.remember_reads(Memo::Resource(index), mark);
+        let mut by_key = HashMap::default();
+        if let Expansion::ForEach = expansion {
+            for (position, instance) in instances.iter().enumerate() {
+                let key = instances::instance_key(&instance.address).into_owned();
+                by_key.entry(key).or_insert(position);
+            }
+        }
         let evaluated = EvaluatedResource {
             expansion,
             instances: instances.into(),
+            by_key: Arc::new(by_key),
         };
         self.values_in_progress.borrow_mut().pop();
         self.resources.borrow_mut()[index] = Some(Slot::Done(evaluated.clone()));
@@ -416,12 +424,10 @@ impl<'w> Scope<'w> {
         };
         // The instance the whole value's index would give, found the same way.
         let instance = match resource.expansion {
-            Expansion::ForEach => key.to_template_string().and_then(|wanted| {
-                resource
-                    .instances
-                    .iter()
-                    .find(|i| instances::instance_key(&i.address) == wanted)
-            }),
+            Expansion::ForEach => key
+                .to_template_string()
+                .and_then(|wanted| resource.by_key.get(&wanted))
+                .and_then(|position| resource.instances.get(*position)),
             Expansion::Count => key.list_position().and_then(|n| resource.instances.get(n)),
             _ => None,
         };

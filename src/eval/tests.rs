@@ -782,6 +782,27 @@ resource "sym_target" "from_module" {{
 /// Terraform needs a `for_each`'s keys before apply, not its map's values: a map with an
 /// unknown value still makes its instances, while an unknown key, or an unknown element of
 /// a set, leaves the instances unknown.
+/// A `for_each` key reads back as written, whatever it holds (a quote, a backslash, a
+/// combining accent): as the resource's map keys and when a reference picks an instance by
+/// it.
+#[test]
+fn for_each_keys_read_back_as_written() {
+    let declarations = r#"
+locals {
+  keyed = { "a\"b" = "x", "c\\d" = "y", "e\u0301" = "z", plain = "w" }
+}
+resource "aws_iam_group" "k" {
+  for_each = local.keyed
+  name     = each.value
+}
+"#;
+    let expr = r#"[keys(aws_iam_group.k), [for k in keys(local.keyed) : aws_iam_group.k[k].name]]"#;
+    assert_eq!(
+        eval_beside(declarations, expr),
+        "[[\"a\\\"b\",\"c\\\\d\",\"e\u{301}\",\"plain\"],[\"x\",\"y\",\"z\",\"w\"]]"
+    );
+}
+
 #[test]
 fn for_each_needs_known_keys_not_known_values() {
     let dir = tempfile::tempdir().unwrap();

@@ -210,9 +210,11 @@ impl<'w> Model<'w> {
             let EvaluatedResource {
                 expansion,
                 instances,
+                ..
             } = scope.resource(&key).unwrap_or(EvaluatedResource {
                 expansion: Expansion::Unknown,
                 instances: std::sync::Arc::from([]),
+                by_key: Default::default(),
             });
             // A declaration's key is its two labels, `kind.name`.
             let label = |i: usize| decl.block.labels.get(i).map_or("", |l| l.as_str());
