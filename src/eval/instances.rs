@@ -205,9 +205,17 @@ impl<'w> Scope<'w> {
                 );
             }
         }
+        let mut by_key = foldhash::HashMap::default();
+        if let Expansion::ForEach = expansion {
+            for (position, child) in instances.iter().enumerate() {
+                let key = instance_key(child.prefix.trim_end_matches('.')).into_owned();
+                by_key.entry(key).or_insert(position);
+            }
+        }
         let instances = Rc::new(ModuleInstances {
             expansion,
             instances,
+            by_key,
         });
         if let Some(slot) = self.children.borrow_mut().get_mut(name) {
             *slot = Slot::Done(Rc::clone(&instances));
@@ -334,6 +342,30 @@ impl<'w> Scope<'w> {
                     self.apply_operators(outputs, after, cx)
                 }
             };
+        }
+        // `module.NAME[KEY].OUTPUT` of a `count` or `for_each` call: that instance's output,
+        // found by its key and selected where it is, without the map of every instance's
+        // outputs that a `for_each` of N such references made N times.
+        if let (Some(TraversalOperator::Index(key)), Some(TraversalOperator::GetAttr(wanted))) = (
+            after.first().map(|o| o.value()),
+            after.get(1).map(|o| o.value()),
+        ) {
+            let key = self.eval(key, cx)?;
+            let child = match instances.expansion {
+                Expansion::ForEach => key
+                    .to_template_string()
+                    .and_then(|key| instances.by_key.get(&key))
+                    .and_then(|position| instances.instances.get(*position)),
+                Expansion::Count => key.list_position().and_then(|n| instances.instances.get(n)),
+                _ => None,
+            };
+            let value = child.and_then(|child| {
+                let index = child.decls.outputs.get_index_of(wanted.as_str())?;
+                child.output(index)
+            });
+            if let Some(value) = value {
+                return self.select(&value, &after[2..], cx);
+            }
         }
         let value = collect_instances(
             &instances.expansion,

@@ -181,6 +181,8 @@ pub enum VarArg {
 pub struct ModuleInstances<'w> {
     pub expansion: Expansion,
     pub instances: Vec<Scope<'w>>,
+    /// For `for_each`, each instance's position by its key (see `EvaluatedResource`).
+    pub by_key: foldhash::HashMap<String, usize>,
 }
 
 /// Per-expression context: the file the expression is in and the names bound around it.

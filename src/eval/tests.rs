@@ -671,6 +671,51 @@ resource "sym_target" "off" {
 /// Evaluated again for each reference, 60 references through two levels of modules with 60
 /// outputs each would evaluate the innermost outputs 216,000 times, past the root's value
 /// budget: the evaluation stopped with a finding and left the rest unknown.
+/// `module.NAME[KEY].OUTPUT` of a `for_each` or `count` call reads that one instance's
+/// output, and gives what indexing the map of every instance's outputs gives.
+#[test]
+fn a_module_instance_is_picked_by_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("m")).unwrap();
+    std::fs::write(
+        dir.path().join("m/main.tf"),
+        "variable \"name\" {}\noutput \"name\" { value = { upper = upper(var.name) } }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+module "keyed" {
+  source   = "./m"
+  for_each = toset(["a\"q", "b"])
+  name     = each.key
+}
+module "counted" {
+  source = "./m"
+  count  = 2
+  name   = "n${count.index}"
+}
+locals {
+  picked = [module.keyed["a\"q"].name.upper, module.keyed["b"].name, module.counted[1].name.upper]
+  whole  = [module.keyed["a\"q"]["name"]["upper"], module.keyed["b"]["name"], module.counted[1]["name"]["upper"]]
+  absent = module.keyed["c"].name
+}
+"#,
+    )
+    .unwrap();
+    let workspace = load::load(&[dir.path().to_path_buf()]).unwrap();
+    let scope = root_of(&workspace, dir.path());
+    let picked = render(&scope.local("picked"));
+    assert_eq!(picked, r#"["A\"Q",{"upper":"B"},"N1"]"#);
+    assert_eq!(picked, render(&scope.local("whole")));
+    assert!(
+        render(&scope.local("absent")).starts_with("unknown(invalid expression"),
+        "{}",
+        render(&scope.local("absent"))
+    );
+    assert_no_cycles(&scope);
+}
+
 #[test]
 fn module_outputs_are_evaluated_once_per_instance() {
     let dir = tempfile::tempdir().unwrap();
