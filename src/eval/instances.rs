@@ -205,13 +205,12 @@ impl<'w> Scope<'w> {
                 );
             }
         }
-        let mut by_key = foldhash::HashMap::default();
-        if let Expansion::ForEach = expansion {
-            for (position, child) in instances.iter().enumerate() {
-                let key = instance_key(child.prefix.trim_end_matches('.')).into_owned();
-                by_key.entry(key).or_insert(position);
-            }
-        }
+        let by_key = positions_by_key(
+            &expansion,
+            instances
+                .iter()
+                .map(|child| child.prefix.trim_end_matches('.')),
+        );
         let instances = Rc::new(ModuleInstances {
             expansion,
             instances,
@@ -351,14 +350,12 @@ impl<'w> Scope<'w> {
             after.get(1).map(|o| o.value()),
         ) {
             let key = self.eval(key, cx)?;
-            let child = match instances.expansion {
-                Expansion::ForEach => key
-                    .to_template_string()
-                    .and_then(|key| instances.by_key.get(&key))
-                    .and_then(|position| instances.instances.get(*position)),
-                Expansion::Count => key.list_position().and_then(|n| instances.instances.get(n)),
-                _ => None,
-            };
+            let child = pick(
+                &instances.expansion,
+                &instances.by_key,
+                &instances.instances,
+                &key,
+            );
             let value = child.and_then(|child| {
                 let index = child.decls.outputs.get_index_of(wanted.as_str())?;
                 child.output(index)
@@ -416,6 +413,41 @@ pub(super) fn collect_instances<'a>(
             None,
         ),
         Expansion::Unknown => unknown(),
+    }
+}
+
+/// For `for_each`, each instance's position by its key, from the instances' addresses (the
+/// first, if a list gave a key twice); empty for other expansions.
+pub(super) fn positions_by_key<'a>(
+    expansion: &Expansion,
+    addresses: impl Iterator<Item = &'a str>,
+) -> foldhash::HashMap<String, usize> {
+    let mut by_key = foldhash::HashMap::default();
+    if let Expansion::ForEach = expansion {
+        for (position, address) in addresses.enumerate() {
+            by_key
+                .entry(instance_key(address).into_owned())
+                .or_insert(position);
+        }
+    }
+    by_key
+}
+
+/// The instance `key` picks, as an index into the block's value would: by key for
+/// `for_each`, by position for `count`.
+pub(super) fn pick<'i, T>(
+    expansion: &Expansion,
+    by_key: &foldhash::HashMap<String, usize>,
+    instances: &'i [T],
+    key: &Value,
+) -> Option<&'i T> {
+    match expansion {
+        Expansion::ForEach => key
+            .to_template_string()
+            .and_then(|key| by_key.get(&key))
+            .and_then(|position| instances.get(*position)),
+        Expansion::Count => key.list_position().and_then(|n| instances.get(n)),
+        _ => None,
     }
 }
 

@@ -358,13 +358,8 @@ impl<'w> Scope<'w> {
             address,
         });
         self.remember_reads(Memo::Resource(index), mark);
-        let mut by_key = HashMap::default();
-        if let Expansion::ForEach = expansion {
-            for (position, instance) in instances.iter().enumerate() {
-                let key = instances::instance_key(&instance.address).into_owned();
-                by_key.entry(key).or_insert(position);
-            }
-        }
+        let by_key =
+            instances::positions_by_key(&expansion, instances.iter().map(|i| i.address.as_str()));
         let evaluated = EvaluatedResource {
             expansion,
             instances: instances.into(),
@@ -423,14 +418,12 @@ impl<'w> Scope<'w> {
             return Ok((self.resource_value(kind, &resource, address), 0));
         };
         // The instance the whole value's index would give, found the same way.
-        let instance = match resource.expansion {
-            Expansion::ForEach => key
-                .to_template_string()
-                .and_then(|wanted| resource.by_key.get(&wanted))
-                .and_then(|position| resource.instances.get(*position)),
-            Expansion::Count => key.list_position().and_then(|n| resource.instances.get(n)),
-            _ => None,
-        };
+        let instance = instances::pick(
+            &resource.expansion,
+            &resource.by_key,
+            &resource.instances,
+            &key,
+        );
         Ok(match (instance, attr(1)) {
             (Some(instance), Some(name)) => (instance_attribute(kind, instance, name), 2),
             (Some(instance), None) => (instance_value(kind, instance), 1),
