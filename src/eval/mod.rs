@@ -11,8 +11,9 @@
 //!
 //! The evaluator's parts: `decls` (what a module declares, by name), `scope` (a module
 //! instance and what its references resolve to), `expr` (expressions, templates and block
-//! bodies), `instances` (module calls, and `count`/`for_each` expansion), `format` (`format`'s verbs), `types` (variables'
-//! type constraints).
+//! bodies), `instances` (module calls, and `count`/`for_each` expansion), `functions` and
+//! `format` (Terraform's functions and `format`'s syntax), `types` (variables' type
+//! constraints).
 
 mod decls;
 mod expr;
