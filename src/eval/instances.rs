@@ -205,12 +205,13 @@ impl<'w> Scope<'w> {
                 );
             }
         }
-        let by_key = positions_by_key(
-            &expansion,
-            instances
-                .iter()
-                .map(|child| child.prefix.trim_end_matches('.')),
-        );
+        let by_key = matches!(expansion, Expansion::ForEach).then(|| {
+            positions_by_key(
+                instances
+                    .iter()
+                    .map(|child| child.prefix.trim_end_matches('.')),
+            )
+        });
         let instances = Rc::new(ModuleInstances {
             expansion,
             instances,
@@ -352,7 +353,7 @@ impl<'w> Scope<'w> {
             let key = self.eval(key, cx)?;
             let child = pick(
                 &instances.expansion,
-                &instances.by_key,
+                instances.by_key.as_ref(),
                 &instances.instances,
                 &key,
             );
@@ -416,19 +417,16 @@ pub(super) fn collect_instances<'a>(
     }
 }
 
-/// For `for_each`, each instance's position by its key, from the instances' addresses (the
-/// first, if a list gave a key twice); empty for other expansions.
+/// Each `for_each` instance's position by its key, from the instances' addresses (the
+/// first, if a list gave a key twice).
 pub(super) fn positions_by_key<'a>(
-    expansion: &Expansion,
     addresses: impl Iterator<Item = &'a str>,
 ) -> foldhash::HashMap<String, usize> {
     let mut by_key = foldhash::HashMap::default();
-    if let Expansion::ForEach = expansion {
-        for (position, address) in addresses.enumerate() {
-            by_key
-                .entry(instance_key(address).into_owned())
-                .or_insert(position);
-        }
+    for (position, address) in addresses.enumerate() {
+        by_key
+            .entry(instance_key(address).into_owned())
+            .or_insert(position);
     }
     by_key
 }
@@ -437,14 +435,14 @@ pub(super) fn positions_by_key<'a>(
 /// `for_each`, by position for `count`.
 pub(super) fn pick<'i, T>(
     expansion: &Expansion,
-    by_key: &foldhash::HashMap<String, usize>,
+    by_key: Option<&foldhash::HashMap<String, usize>>,
     instances: &'i [T],
     key: &Value,
 ) -> Option<&'i T> {
     match expansion {
         Expansion::ForEach => key
             .to_template_string()
-            .and_then(|key| by_key.get(&key))
+            .and_then(|key| by_key?.get(&key))
             .and_then(|position| instances.get(*position)),
         Expansion::Count => key.list_position().and_then(|n| instances.get(n)),
         _ => None,

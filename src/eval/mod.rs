@@ -140,8 +140,9 @@ pub struct EvaluatedResource {
     pub instances: Arc<[Instance]>,
     /// For `for_each`, each instance's position by its key: a reference by key
     /// (`aws_iam_group.g[each.key]` in another `for_each` of N instances) finds its
-    /// instance without reading N addresses. Empty for other expansions.
-    pub by_key: Arc<foldhash::HashMap<String, usize>>,
+    /// instance without reading N addresses. `None` for other expansions, which most
+    /// resources are: no map to make and free for each.
+    pub by_key: Option<Arc<foldhash::HashMap<String, usize>>>,
 }
 
 enum Slot<T> {
@@ -183,7 +184,7 @@ pub struct ModuleInstances<'w> {
     pub expansion: Expansion,
     pub instances: Vec<Scope<'w>>,
     /// For `for_each`, each instance's position by its key (see `EvaluatedResource`).
-    pub by_key: foldhash::HashMap<String, usize>,
+    pub by_key: Option<foldhash::HashMap<String, usize>>,
 }
 
 /// Per-expression context: the file the expression is in and the names bound around it.

@@ -358,12 +358,14 @@ impl<'w> Scope<'w> {
             address,
         });
         self.remember_reads(Memo::Resource(index), mark);
-        let by_key =
-            instances::positions_by_key(&expansion, instances.iter().map(|i| i.address.as_str()));
+        let by_key = matches!(expansion, Expansion::ForEach).then(|| {
+            let addresses = instances.iter().map(|i| i.address.as_str());
+            Arc::new(instances::positions_by_key(addresses))
+        });
         let evaluated = EvaluatedResource {
             expansion,
             instances: instances.into(),
-            by_key: Arc::new(by_key),
+            by_key,
         };
         self.values_in_progress.borrow_mut().pop();
         self.resources.borrow_mut()[index] = Some(Slot::Done(evaluated.clone()));
@@ -420,7 +422,7 @@ impl<'w> Scope<'w> {
         // The instance the whole value's index would give, found the same way.
         let instance = instances::pick(
             &resource.expansion,
-            &resource.by_key,
+            resource.by_key.as_deref(),
             &resource.instances,
             &key,
         );

@@ -214,7 +214,7 @@ impl<'w> Model<'w> {
             } = scope.resource(&key).unwrap_or(EvaluatedResource {
                 expansion: Expansion::Unknown,
                 instances: std::sync::Arc::from([]),
-                by_key: Default::default(),
+                by_key: None,
             });
             // A declaration's key is its two labels, `kind.name`.
             let label = |i: usize| decl.block.labels.get(i).map_or("", |l| l.as_str());
