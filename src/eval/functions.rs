@@ -168,6 +168,7 @@ pub fn call(
             };
             Kind::List(parts.into_iter().map(|p| Value::string(p, None)).collect())
         }
+        ("range", bounds) => Kind::List(range(bounds)?),
         ("lower", [s]) => Kind::String(simple_case(str_arg(s)?, false)),
         ("upper", [s]) => Kind::String(simple_case(str_arg(s)?, true)),
         ("title", [s]) => Kind::String(title(str_arg(s)?)),
@@ -394,6 +395,42 @@ fn unify_primitives<'v>(
         }
     }
     Ok(())
+}
+
+/// `range(end)`, `range(start, end)` or `range(start, end, step)`, as Terraform's: from
+/// `start` (0) towards `end` by `step` (1, or -1 when `end` is below `start`), stopping
+/// before `end`, at most 1,024 numbers.
+fn range(bounds: &[Value]) -> Result<Vec<Value>, String> {
+    let numbers = bounds
+        .iter()
+        .map(|b| b.as_number().ok_or("range takes numbers"))
+        .collect::<Result<Vec<f64>, _>>()?;
+    let towards = |start: f64, end: f64| if end < start { -1.0 } else { 1.0 };
+    let (start, end, step) = match numbers[..] {
+        [end] => (0.0, end, towards(0.0, end)),
+        [start, end] => (start, end, towards(start, end)),
+        [start, end, step] => (start, end, step),
+        _ => return Err("range takes one, two or three numbers".into()),
+    };
+    if step == 0.0 {
+        return Err("range: the step must not be zero".into());
+    }
+    let down = step < 0.0;
+    if (down && end > start) || (!down && end < start) {
+        return Err(format!(
+            "range: a step of {step} never reaches {end} from {start}"
+        ));
+    }
+    let mut values = Vec::new();
+    let mut n = start;
+    while (down && n > end) || (!down && n < end) {
+        if values.len() == 1024 {
+            return Err("range: more than 1,024 numbers".into());
+        }
+        values.push(Value::new(Kind::Number(n), None));
+        n += step;
+    }
+    Ok(values)
 }
 
 /// `upper` and `lower` as Go's `strings.ToUpper` and `ToLower`: each character mapped on

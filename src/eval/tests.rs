@@ -236,6 +236,15 @@ fn functions() {
         ("format(\"group-%02d\", 7)", r#""group-07""#),
         ("format(\"%-6s|%.1f\", \"ops\", 2.25)", r#""ops   |2.2""#),
         ("tonumber(\"5\")", "5"),
+        ("range(3)", "[0,1,2]"),
+        ("range(-2)", "[0,-1]"),
+        ("range(4, 1)", "[4,3,2]"),
+        ("range(0, 10, 3)", "[0,3,6,9]"),
+        ("range(0)", "[]"),
+        (
+            "[for i in range(2) : format(\"g-%02d\", i)]",
+            r#"["g-00","g-01"]"#,
+        ),
         // Terraform's one element type: strings with numbers or bools make strings.
         ("tomap({ a = true, b = \"x\" })", r#"{"a":"true","b":"x"}"#),
         ("tolist([1, \"a\", null])", r#"["1","a",null]"#),
@@ -275,6 +284,12 @@ fn functions() {
         ("tonumber(\" 5\")", "tonumber: not a number"),
         ("signum(-0.5)", "signum takes a whole number, not -0.5"),
         ("concat()", "concat: at least one argument is required"),
+        ("range(0, 1, 0)", "range: the step must not be zero"),
+        (
+            "range(1, 5, -1)",
+            "range: a step of -1 never reaches 5 from 1",
+        ),
+        ("range(1025)", "range: more than 1,024 numbers"),
         (
             "tolist([1, true])",
             "tolist: numbers and bools have no common type",
