@@ -318,10 +318,17 @@ fn decimal(n: f64, significant: Option<usize>) -> (String, i32) {
 fn exponent(n: f64, precision: usize, upper: bool) -> String {
     let text = format!("{n:.precision$e}");
     let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let sign = if exponent < 0 { '-' } else { '+' };
+    format!(
+        "{mantissa}{}",
+        exponent_suffix(exponent.parse().unwrap_or(0), upper)
+    )
+}
+
+/// Go's exponent: `e` (or `E`), its sign, and at least two digits (`e+05`, `E-23`).
+fn exponent_suffix(exponent: i32, upper: bool) -> String {
     let e = if upper { 'E' } else { 'e' };
-    format!("{mantissa}{e}{sign}{:02}", exponent.abs())
+    let sign = if exponent < 0 { '-' } else { '+' };
+    format!("{e}{sign}{:02}", exponent.abs())
 }
 
 /// `%g` (and `%v` of a number): the exponent form for exponents below -4 or from the
@@ -341,12 +348,8 @@ fn general(n: f64, precision: Option<usize>, upper: bool) -> String {
     if exponent < -4 || exponent >= limit as i32 {
         let (first, rest) = digits.split_at(1);
         let point = if rest.is_empty() { "" } else { "." };
-        let e = if upper { 'E' } else { 'e' };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        return format!(
-            "{sign}{first}{point}{rest}{e}{exp_sign}{:02}",
-            exponent.abs()
-        );
+        let suffix = exponent_suffix(exponent, upper);
+        return format!("{sign}{first}{point}{rest}{suffix}");
     }
     // The plain form: the digits around the point, with zeros where the point falls
     // outside them.
