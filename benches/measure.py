@@ -4,7 +4,9 @@ Prints `MEDIAN_SECONDS MEDIAN_PEAK_MIB` on one line.
 
 Commands separated by `::` run in turn (A B A B ...), and each gets its own line: a ratio
 of two commands timed one after the other moved by a quarter between runs a minute apart
-(the machine's speed drifts), while runs that alternate share the drift.
+(the machine's speed drifts), while runs that alternate share the drift. With exactly two
+commands a third line follows, `MEDIAN LOW HIGH` of the ratios A/B of each round's pair:
+their median and interquartile range, how far a single round can be trusted.
 
 A run whose exit code is not in --ok fails the measurement (exit 1) with its stderr: a
 benchmark of a command that broke is worthless. For a command that starts subprocesses
@@ -69,3 +71,8 @@ for i in range(args.runs):
 for measured in runs:
     seconds = statistics.median(s for s, _ in measured)
     print(f"{seconds:.4f} {statistics.median(m for _, m in measured):.1f}")
+if len(runs) == 2:
+    ratios = [a / b for (a, _), (b, _) in zip(*runs)]
+    # With one round there is no spread: the quartiles are that ratio.
+    low, _, high = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    print(f"{statistics.median(ratios):.4f} {low:.4f} {high:.4f}")

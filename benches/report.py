@@ -2,16 +2,19 @@
 
 usage: report.py RESULTS
 
-RESULTS has one line per fact: `meta KEY VALUE...` or `result KEY SECONDS PEAK_MIB
-[REQUESTS]`, SECONDS and PEAK_MIB being medians.
+RESULTS has one line per fact: `meta KEY VALUE...`, `result KEY SECONDS PEAK_MIB
+[REQUESTS]`, SECONDS and PEAK_MIB being medians, or `ratio KEY MEDIAN LOW HIGH`, the
+per-round ratios of a pair that alternated (measure.py).
 """
 import sys
 
-meta, results = {}, {}
+meta, results, spreads = {}, {}, {}
 for line in open(sys.argv[1]):
     kind, key, *rest = line.split()
     if kind == "meta":
         meta[key] = " ".join(rest)
+    elif kind == "ratio":
+        spreads[key] = tuple(float(r) for r in rest)
     else:
         results[key] = (float(rest[0]), float(rest[1]), int(rest[2]) if len(rest) > 2 else None)
 
@@ -54,8 +57,12 @@ for n in (100, 1000, 5000):
         met = [("< 0.5 s", s < 0.5), ("< 200 MiB", mib < 200)] + met
         target = "< 0.5 s, < 200 MiB, " + target
     files, size = meta[f"corpus_{n}"].split()
+    # The target is judged on the ratio of the medians; the rounds' own ratios show how
+    # much a single round moves.
+    spread = spreads.get(f"check-{n}")
+    rounds = f" (rounds: {spread[1]:.2f}x to {spread[2]:.2f}x)" if spread and spread[1] < spread[2] else ""
     row(f"check, {n:,} roots ({int(files):,} files, {int(size) / 1e6:.1f} MB)", secs(s), f"{mib:.0f}",
-        f"parse-only {secs(ps)} s, {pmib:.0f} MiB", f"{ratio:.2f}x parse-only", target, met)
+        f"parse-only {secs(ps)} s, {pmib:.0f} MiB", f"{ratio:.2f}x parse-only{rounds}", target, met)
 
 if "check-1000" in results and "check-5000" in results:
     r = results["check-5000"][0] / results["check-1000"][0]
@@ -116,7 +123,7 @@ print(f"- symguard at {meta.get('commit')}, release build")
 runs = int(meta.get("runs", 1))
 check_runs = int(meta.get("check_runs", runs))
 print(f"- {f'medians of {runs} runs' if runs > 1 else 'one run each'}"
-      f"{f'; check and parse-only: medians of {check_runs} runs, the two alternating' if check_runs > 1 else ''}"
+      f"{f'; check and parse-only: medians of {check_runs} runs, the two alternating (rounds: the middle half of the per-round ratios)' if check_runs > 1 else ''}"
       f"; peak = max RSS of the process (MiB); corpora from "
       f"gen-corpus with {meta.get('targets')} targets per root (7 files per root, 6 of them .tf)")
 if "drift-bare-boto3" in results:

@@ -8,14 +8,14 @@
 #                       [--skip-check] [--skip-checkov] [--skip-drift]
 #   --quick   1 run each, drift on 100 groups: checks that the harness works (~5 min)
 #   --runs N  measured runs of each row (3), but check and its parse-only floor, which run
-#             11 times each, alternating
+#             21 times each, alternating
 # The latency proxy pages GetAccountAuthorizationDetails 1,000 items a page, as IAM does;
 # bare moto answers it in one page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=3            # measured runs per row; the table shows medians
-check_runs=11     # check and its parse-only floor: short, alternated, and the ratio is a target
+check_runs=21     # check and its parse-only floor: short, alternated, and the ratio is a target
 cold_runs=20      # the single-root cold start is short, so more runs
 groups=1000
 members=10
@@ -65,13 +65,14 @@ timed() {
   record result "$key" "$timing"
 }
 # timed_pair KEY1 KEY2 MEASURE.PY-ARGS... -- COMMAND1... :: COMMAND2...: the two commands
-# alternate (see measure.py), and each gets its row.
+# alternate (see measure.py), each gets its row, and KEY1 the spread of the rounds' ratios.
 timed_pair() {
   local first=$1 second=$2 timing
   shift 2
   timing=$(python3 benches/measure.py "$@") || exit 1
   record result "$first" "$(sed -n 1p <<<"$timing")"
   record result "$second" "$(sed -n 2p <<<"$timing")"
+  record ratio "$first" "$(sed -n 3p <<<"$timing")"
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 fail() { echo "run.sh: $*" >&2; exit 1; }
