@@ -64,11 +64,15 @@ for n in (100, 1000, 5000):
     row(f"check, {n:,} roots ({int(files):,} files, {int(size) / 1e6:.1f} MB)", secs(s), f"{mib:.0f}",
         f"parse-only {secs(ps)} s, {pmib:.0f} MiB", f"{ratio:.2f}x parse-only{rounds}", target, met)
 
-if "check-1000" in results and "check-5000" in results:
-    r = results["check-5000"][0] / results["check-1000"][0]
+if "scale-5000" in spreads:
+    # Judged, like the floor, on the ratio of the medians of the two sizes alternating.
+    r = results["scale-5000"][0] / results["scale-1000"][0]
+    _, low, high = spreads["scale-5000"]
+    rounds = f" (rounds: {low:.2f}x to {high:.2f}x)" if low < high else ""
     pr = results["parse-5000"][0] / results["parse-1000"][0]
-    row("check scaling, 5,000 / 1,000 roots", "", "", f"parse-only: {pr:.2f}x",
-        f"{r:.2f}x", "<= 5.5x", [("", r <= 5.5)])
+    row(f"check scaling, 5,000 / 1,000 roots, the two alternating ({results['scale-5000'][0]:.3f} s "
+        f"and {results['scale-1000'][0]:.3f} s)", "", "", f"parse-only, rows above: {pr:.2f}x",
+        f"{r:.2f}x{rounds}", "<= 5.5x", [("", r <= 5.5)])
 
 if "cold" in results:
     s, mib, _ = results["cold"]

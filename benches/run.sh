@@ -125,6 +125,15 @@ for n in "${roots[@]}"; do
   [ "$(cat "$work/parsed")" -eq $((6 * n)) ] || fail "parse-only parsed $(cat "$work/parsed") files of $((6 * n))"
 done
 
+# Scaling compares two sizes, so they alternate too: taken from the rows above, they were
+# timed minutes apart, and a drift of the host's speed between them read as a scaling miss
+# (6.22x, where the two alternating gave 5.24x right after).
+if [ "$skip_check" = 0 ]; then
+  log "check: 5,000 against 1,000 roots"
+  timed_pair scale-5000 scale-1000 --runs "$check_runs" -- \
+    "$symguard" check "$corpus/roots-5000" :: "$symguard" check "$corpus/roots-1000"
+fi
+
 if [ "$skip_check" = 0 ]; then
   log "check: one small root, cold start"
   timed cold --runs "$cold_runs" --warmup 3 -- "$symguard" check examples/aws-iam
