@@ -132,9 +132,6 @@ if [ "$skip_check" = 0 ]; then
   log "check: 5,000 against 1,000 roots"
   timed_pair scale-5000 scale-1000 --runs "$check_runs" -- \
     "$symguard" check "$corpus/roots-5000" :: "$symguard" check "$corpus/roots-1000"
-fi
-
-if [ "$skip_check" = 0 ]; then
   log "check: one small root, cold start"
   timed cold --runs "$cold_runs" --warmup 3 -- "$symguard" check examples/aws-iam
 fi
