@@ -39,6 +39,11 @@ def secs(s):
     return f"{s:.3f}" if s < 10 else f"{s:.1f}"
 
 
+def rounds(spread):
+    """The middle half of a pair's per-round ratios, when the pair ran more than one round."""
+    return f" (rounds: {spread[1]:.2f}x to {spread[2]:.2f}x)" if spread and spread[1] < spread[2] else ""
+
+
 def faster(baseline, this):
     """How many times faster `this` is than `baseline`, as words."""
     r = baseline / this
@@ -59,20 +64,16 @@ for n in (100, 1000, 5000):
     files, size = meta[f"corpus_{n}"].split()
     # The target is judged on the ratio of the medians; the rounds' own ratios show how
     # much a single round moves.
-    spread = spreads.get(f"check-{n}")
-    rounds = f" (rounds: {spread[1]:.2f}x to {spread[2]:.2f}x)" if spread and spread[1] < spread[2] else ""
     row(f"check, {n:,} roots ({int(files):,} files, {int(size) / 1e6:.1f} MB)", secs(s), f"{mib:.0f}",
-        f"parse-only {secs(ps)} s, {pmib:.0f} MiB", f"{ratio:.2f}x parse-only{rounds}", target, met)
+        f"parse-only {secs(ps)} s, {pmib:.0f} MiB", f"{ratio:.2f}x parse-only{rounds(spreads.get(f'check-{n}'))}", target, met)
 
 if "scale-5000" in spreads:
     # Judged, like the floor, on the ratio of the medians of the two sizes alternating.
     r = results["scale-5000"][0] / results["scale-1000"][0]
-    _, low, high = spreads["scale-5000"]
-    rounds = f" (rounds: {low:.2f}x to {high:.2f}x)" if low < high else ""
     pr = results["parse-5000"][0] / results["parse-1000"][0]
     row(f"check scaling, 5,000 / 1,000 roots, the two alternating ({results['scale-5000'][0]:.3f} s "
         f"and {results['scale-1000'][0]:.3f} s)", "", "", f"parse-only, rows above: {pr:.2f}x",
-        f"{r:.2f}x{rounds}", "<= 5.5x", [("", r <= 5.5)])
+        f"{r:.2f}x{rounds(spreads['scale-5000'])}", "<= 5.5x", [("", r <= 5.5)])
 
 if "cold" in results:
     s, mib, _ = results["cold"]
